@@ -1,0 +1,1 @@
+"""BerAKHLAK engagement bot."""

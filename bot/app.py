@@ -1,0 +1,70 @@
+"""Wiring: build the PTB Application with its dependencies and handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.deps import BotContext, Deps
+from bot.render import Renderer, default_renderer
+from bot.updates import PerUserUpdateProcessor
+from db.engine import Database
+from db.queries.members import MemberInfo
+from handlers import errors, groups, help, messages, profile, registration
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "poll", "my_chat_member"]
+
+
+def build_application(
+    settings: Settings,
+    db: Database,
+    *,
+    renderer: Renderer | None = None,
+    rate_limiter: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
+    deps = Deps(settings=settings, db=db, renderer=renderer or default_renderer())
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(_post_init)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.bot_data["deps"] = deps
+
+    async def refresh_commands(member: MemberInfo) -> None:
+        await help.set_member_menu(app, deps, member)
+
+    deps.extra["refresh_commands"] = refresh_commands
+    registration.register(app)
+    profile.register(app)
+    help.register(app)
+    messages.register(app)
+    groups.register(app)
+    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    deps: Deps = app.bot_data["deps"]
+    deps.bot_username = app.bot.username
+    await help.set_default_menus(app, deps)

@@ -1,0 +1,134 @@
+"""The `berakhlak` command: run the bot, the demo, the sandbox, migrations and imports."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("berakhlak")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="berakhlak", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot against Telegram (needs TELEGRAM_BOT_TOKEN)")
+    demo = sub.add_parser("demo", help="run the bot on the built-in sandbox with simulated ASN")
+    demo.add_argument("--members", type=int, default=36, help="simulated ASN (default 36)")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    sandbox = sub.add_parser("sandbox", help="serve the Telegram Bot API sandbox")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument("--host", default="127.0.0.1")
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade"])
+    units = sub.add_parser("units", help="unit roster")
+    units_sub = units.add_subparsers(dest="action", required=True)
+    units_import = units_sub.add_parser("import", help="load OPD and unit kerja from a file")
+    units_import.add_argument("file", type=Path, help=".csv, .xlsx or .yaml")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and the URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    command = args.command or "run"
+    try:
+        if command == "sandbox":
+            from bot.sandbox.server import run_standalone
+
+            run_standalone(args.host, args.port)
+            return 0
+        if command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(members=args.members, out=args.out)
+        settings = load_settings()
+        if command == "db":
+            return _db_upgrade(settings)
+        if command == "units":
+            return _units_import(settings, args.file)
+        return _run(settings)
+    except ConfigError as exc:
+        print(f"berakhlak: {exc}", file=sys.stderr)
+        return 2
+
+
+def _db_upgrade(settings: Settings) -> int:
+    from db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("Database is up to date.")
+    return 0
+
+
+def _units_import(settings: Settings, file: Path) -> int:
+    from bot.roster import RosterError, parse_roster
+    from db.engine import Database
+    from db.migrate import upgrade
+    from db.queries.units import RosterRow, import_roster
+
+    try:
+        rows = parse_roster(file)
+    except RosterError as exc:
+        print(f"{file}: nothing imported.\n{exc}", file=sys.stderr)
+        return 1
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        result = database.run_sync(
+            import_roster,
+            rows=[RosterRow(r.code, r.name, r.parent, r.timezone) for r in rows],
+        )
+    finally:
+        database.close()
+    print(
+        f"{file}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged."
+    )
+    if result.not_in_file:
+        print(f"Kept (not in the file): {', '.join(result.not_in_file)}")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import ALLOWED_UPDATES, build_application
+    from db.engine import Database
+    from db.migrate import upgrade
+
+    if settings.telegram_bot_token is None:
+        raise ConfigError(
+            "Setting TELEGRAM_BOT_TOKEN: required to run (try `make demo` without one)"
+        )
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    app = build_application(settings, database)
+    try:
+        if settings.update_mode == "webhook":
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=_webhook_path(settings.webhook_url),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    finally:
+        database.close()
+    return 0
+
+
+def _webhook_path(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(url).path.lstrip("/")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

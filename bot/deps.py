@@ -1,0 +1,46 @@
+"""What handlers and jobs need, injected through the Application instead of imported globals."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.render import Renderer
+from db.engine import Database
+
+if TYPE_CHECKING:
+    from telegram import Update  # noqa: F401
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    renderer: Renderer
+    bot_username: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+    # Recently answered callback query ids, so the error handler never answers twice.
+    answered_queries: deque[str] = field(default_factory=lambda: deque(maxlen=1024))
+
+
+class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+    """CallbackContext with typed access to the injected dependencies."""
+
+    @property
+    def deps(self) -> Deps:
+        return self.application.bot_data["deps"]  # type: ignore[no-any-return]
+
+    @property
+    def db(self) -> Database:
+        return self.deps.db
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.deps.renderer
+
+
+BotApplication = Application  # an alias for readability in type hints

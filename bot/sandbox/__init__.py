@@ -1,0 +1,1 @@
+"""A strict, local Telegram Bot API server for tests, the demo and development."""

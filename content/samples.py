@@ -1,0 +1,121 @@
+"""Hostile sample data for rendering every template: HTML-looking text, ampersands,
+300-character names and emoji. `berakhlak content check` and the tests render each
+template with it and hold the output to Telegram's HTML and length rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+HOSTILE = '<b>Tom & "Jerry"</b> 😀 &amp; </i>' + "Ω" * 40
+LONG = ("Nama Sangat Panjang 👩‍💻 <i>&</i> " * 12)[:300]
+
+
+@dataclass(frozen=True)
+class SampleUnit:
+    id: int = 1
+    code: str = "DUKCAPIL-PD"
+    name: str = LONG[:100]
+    parent_id: int | None = 2
+    parent_name: str | None = HOSTILE
+    timezone: str = "Asia/Jakarta"
+    group_chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SampleMember:
+    id: int = 1
+    telegram_user_id: int = 5_000_000_001
+    chat_id: int = 5_000_000_001
+    full_name: str = LONG
+    unit_id: int | None = 1
+    unit_name: str | None = HOSTILE
+    opd_name: str | None = LONG[:100]
+    nip: str | None = "198609262015051001"
+    role: str = "superadmin"
+    language: str = "id"
+    consent_at: datetime | None = datetime(2026, 1, 5, tzinfo=UTC)
+    created_at: datetime = datetime(2026, 1, 5, tzinfo=UTC)
+    reachable: bool = True
+
+
+@dataclass(frozen=True)
+class SampleDraft:
+    full_name: str | None = LONG
+    nip: str | None = "198609262015051001"
+    purpose: str = "register"
+
+
+def _variants() -> dict[str, list[dict[str, Any]]]:
+    """Context per template; several where a template branches."""
+    unit = SampleUnit()
+    member = SampleMember()
+    plain = [{}]
+    return {
+        "welcome": plain,
+        "consent": plain,
+        "consent_given": plain,
+        "consent_declined": plain,
+        "language_chosen": plain,
+        "ask_name": plain,
+        "name_invalid": [
+            {"problem": p, "length": 5000}
+            for p in ("empty", "too_long", "too_short", "digits", "no_letters", "symbols")
+        ],
+        "ask_opd": [{"purpose": p, "page": 1, "pages": 5} for p in ("register", "change_unit")],
+        "ask_unit": [{"opd": unit, "page": 2, "pages": 3}],
+        "unit_search_results": [
+            {"query": HOSTILE, "results": [unit]},
+            {"query": HOSTILE, "results": []},
+        ],
+        "unit_search_invalid": [{"limit": 64}],
+        "unit_chosen": [{"unit": unit}, {"unit": replace(unit, parent_name=None)}],
+        "unit_gone": plain,
+        "ask_nip": plain,
+        "nip_invalid": [
+            {"problem": p, "length": 17}
+            for p in ("not_digits", "length", "birth_date", "sex_digit", "appointment")
+        ],
+        "nip_skipped": plain,
+        "summary": [
+            {"draft": SampleDraft(), "unit": unit},
+            {"draft": SampleDraft(nip=None), "unit": None},
+        ],
+        "summary_saved": plain,
+        "redo": plain,
+        "registered": [{"member": member}],
+        "already_registered": [{"member": member}],
+        "resume": plain,
+        "use_buttons": plain,
+        "expected_text": [{"step": "name"}],
+        "not_registered": plain,
+        "nothing_expected": plain,
+        "unknown_command": [{"registered": True}, {"registered": False}],
+        "profile": [
+            {"member": member},
+            {"member": replace(member, nip=None, role="member", opd_name=None)},
+        ],
+        "change_unit_intro": [{"member": member}],
+        "unit_changed": [{"unit": unit}],
+        "ask_language": plain,
+        "language_set": plain,
+        "erase_confirm": plain,
+        "erased": plain,
+        "erase_cancelled": plain,
+        "help": [
+            {"commands": [("profil", HOSTILE)] * 12, "member": member},
+            {"commands": [("start", "x")], "member": None},
+        ],
+        "group_help": plain,
+        "group_private_only": plain,
+        "error": plain,
+        "statistics": [{"rows": [(HOSTILE, 12), (LONG[:100], 3)] * 20, "total": 123}],
+    }
+
+
+SAMPLES = _variants()
+
+
+def samples_for(name: str) -> list[dict[str, Any]]:
+    return SAMPLES.get(name, [{}])

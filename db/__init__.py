@@ -1,0 +1,1 @@
+"""Data access: SQLModel tables, the engine, queries and migrations. Never imports telegram."""

@@ -1,0 +1,1 @@
+"""Data functions: keyword-only, the session first, plain values in and out."""

@@ -1,0 +1,182 @@
+"""Members and their registration drafts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.models import Member, Registration, Role, Unit, utcnow
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    full_name: str
+    unit_id: int | None
+    unit_name: str | None
+    opd_name: str | None
+    nip: str | None
+    role: str
+    language: str
+    consent_at: datetime | None
+    created_at: datetime
+    reachable: bool
+
+
+def _info(session: Session, member: Member) -> MemberInfo:
+    assert member.id is not None
+    unit = session.get(Unit, member.unit_id) if member.unit_id else None
+    opd = session.get(Unit, unit.parent_id) if unit and unit.parent_id else None
+    return MemberInfo(
+        id=member.id,
+        telegram_user_id=member.telegram_user_id,
+        chat_id=member.chat_id,
+        full_name=member.full_name or "",
+        unit_id=member.unit_id,
+        unit_name=unit.name if unit else None,
+        opd_name=opd.name if opd else (unit.name if unit else None),
+        nip=member.nip,
+        role=member.role,
+        language=member.language,
+        consent_at=member.consent_at,
+        created_at=member.created_at,
+        reachable=member.reachable,
+    )
+
+
+def _active(session: Session, telegram_user_id: int) -> Member | None:
+    return session.exec(
+        select(Member).where(
+            Member.telegram_user_id == telegram_user_id, col(Member.deleted_at).is_(None)
+        )
+    ).first()
+
+
+def get_member(*, session: Session, telegram_user_id: int) -> MemberInfo | None:
+    member = _active(session, telegram_user_id)
+    return _info(session, member) if member else None
+
+
+def create_member(
+    *,
+    session: Session,
+    telegram_user_id: int,
+    chat_id: int,
+    full_name: str,
+    unit_id: int,
+    nip: str | None,
+    language: str,
+    consent_at: datetime,
+    role: str = Role.MEMBER,
+) -> MemberInfo:
+    member = Member(
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        full_name=full_name,
+        unit_id=unit_id,
+        nip=nip,
+        language=language,
+        consent_at=consent_at,
+        role=role,
+    )
+    session.add(member)
+    session.flush()
+    return _info(session, member)
+
+
+def update_member(
+    *,
+    session: Session,
+    telegram_user_id: int,
+    unit_id: int | None = None,
+    language: str | None = None,
+    reachable: bool | None = None,
+) -> MemberInfo | None:
+    member = _active(session, telegram_user_id)
+    if member is None:
+        return None
+    if unit_id is not None:
+        member.unit_id = unit_id
+    if language is not None:
+        member.language = language
+    if reachable is not None:
+        member.reachable = reachable
+    member.updated_at = utcnow()
+    session.flush()
+    return _info(session, member)
+
+
+def erase_member(*, session: Session, telegram_user_id: int) -> bool:
+    """Remove what identifies the member; keep the row (unit, dates) for anonymous totals.
+
+    The Telegram ids are personal data too: they are replaced by the row's own
+    negative id, which no Telegram user can have, so the unique constraint holds and
+    the person can register again as a new member.
+    """
+    member = _active(session, telegram_user_id)
+    if member is None:
+        return False
+    assert member.id is not None
+    member.telegram_user_id = -member.id
+    member.chat_id = -member.id
+    member.full_name = None
+    member.nip = None
+    member.consent_at = None
+    member.reachable = False
+    member.show_name = False
+    member.deleted_at = member.updated_at = utcnow()
+    draft = session.get(Registration, telegram_user_id)
+    if draft is not None:
+        session.delete(draft)
+    return True
+
+
+def count_members(*, session: Session) -> int:
+    return session.exec(select(func.count(Member.id)).where(col(Member.deleted_at).is_(None))).one()
+
+
+def get_draft(*, session: Session, telegram_user_id: int) -> Registration | None:
+    return session.get(Registration, telegram_user_id)
+
+
+def save_draft(*, session: Session, draft: Registration) -> Registration:
+    draft.updated_at = utcnow()
+    merged = session.merge(draft)
+    session.flush()
+    return merged
+
+
+def delete_draft(*, session: Session, telegram_user_id: int) -> None:
+    draft = session.get(Registration, telegram_user_id)
+    if draft is not None:
+        session.delete(draft)
+
+
+def complete_registration(
+    *, session: Session, telegram_user_id: int, role: str
+) -> MemberInfo | None:
+    """Turn a confirmed draft into a member in one transaction; None if the draft is gone."""
+    draft = session.get(Registration, telegram_user_id)
+    if draft is None or draft.unit_id is None or not draft.full_name or not draft.consent_at:
+        return None
+    unit = session.get(Unit, draft.unit_id)
+    if unit is None or not unit.active:
+        return None
+    info = create_member(
+        session=session,
+        telegram_user_id=telegram_user_id,
+        chat_id=draft.chat_id,
+        full_name=draft.full_name,
+        unit_id=draft.unit_id,
+        nip=draft.nip,
+        language=draft.language,
+        consent_at=draft.consent_at,
+        role=role,
+    )
+    session.delete(draft)
+    return info

@@ -1,0 +1,155 @@
+"""Units: the OPD / unit kerja roster."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.models import Member, Unit, utcnow
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    parent_name: str | None
+    timezone: str
+    group_chat_id: int | None
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    code: str
+    name: str
+    parent: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    not_in_file: list[str]
+
+
+def _info(unit: Unit, parent: Unit | None) -> UnitInfo:
+    assert unit.id is not None
+    return UnitInfo(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        parent_id=unit.parent_id,
+        parent_name=parent.name if parent else None,
+        timezone=unit.timezone,
+        group_chat_id=unit.group_chat_id,
+    )
+
+
+def get_unit(*, session: Session, unit_id: int) -> UnitInfo | None:
+    unit = session.get(Unit, unit_id)
+    if unit is None or not unit.active:
+        return None
+    parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return _info(unit, parent)
+
+
+def list_opd(*, session: Session) -> list[UnitInfo]:
+    rows = session.exec(
+        select(Unit).where(col(Unit.parent_id).is_(None), Unit.active).order_by(Unit.name)
+    ).all()
+    return [_info(u, None) for u in rows]
+
+
+def list_children(*, session: Session, opd_id: int) -> list[UnitInfo]:
+    parent = session.get(Unit, opd_id)
+    rows = session.exec(
+        select(Unit).where(Unit.parent_id == opd_id, Unit.active).order_by(Unit.name)
+    ).all()
+    return [_info(u, parent) for u in rows]
+
+
+def search_units(*, session: Session, text: str, limit: int = 8) -> list[UnitInfo]:
+    """Units whose name contains every word typed, unit kerja before OPD."""
+    words = [w for w in text.lower().split() if w][:5]
+    if not words:
+        return []
+    query = select(Unit).where(Unit.active)
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(Unit.name).like(f"%{escaped}%", escape="\\"))
+    rows = session.exec(query.order_by(col(Unit.parent_id).is_(None), Unit.name)).all()
+    parents = {u.id: u for u in session.exec(select(Unit).where(col(Unit.parent_id).is_(None)))}
+    leaves = [u for u in rows if u.parent_id is not None or not _has_children(session, u)]
+    return [_info(u, parents.get(u.parent_id)) for u in leaves[:limit]]
+
+
+def _has_children(session: Session, unit: Unit) -> bool:
+    return (
+        session.exec(select(Unit.id).where(Unit.parent_id == unit.id).limit(1)).first() is not None
+    )
+
+
+def count_by_opd(*, session: Session) -> list[tuple[str, int]]:
+    """Active members per OPD (members of a unit kerja count for its OPD)."""
+    opd = Unit.__table__.alias("opd")
+    leaf = Unit.__table__.alias("leaf")
+    top = func.coalesce(leaf.c.parent_id, leaf.c.id)
+    rows = session.exec(  # type: ignore[call-overload]
+        select(opd.c.name, func.count(Member.id))
+        .select_from(Member)
+        .join(leaf, leaf.c.id == Member.unit_id)
+        .join(opd, opd.c.id == top)
+        .where(col(Member.deleted_at).is_(None))
+        .group_by(opd.c.name)
+        .order_by(func.count(Member.id).desc(), opd.c.name)
+    ).all()
+    return [(name, count) for name, count in rows]
+
+
+def import_roster(*, session: Session, rows: Sequence[RosterRow]) -> ImportResult:
+    """Create or update units by code in one transaction.
+
+    Units missing from the file are left as they are (and reported), so a partial
+    file never strands members. The caller has already validated the rows.
+    """
+    existing = {u.code: u for u in session.exec(select(Unit)).all()}
+    created = updated = unchanged = 0
+    now = utcnow()
+    # Parents first so that children can point at their ids.
+    ordered = sorted(rows, key=lambda r: r.parent is not None)
+    for row in ordered:
+        parent_id = existing[row.parent].id if row.parent else None
+        unit = existing.get(row.code)
+        if unit is None:
+            unit = Unit(code=row.code, name=row.name, parent_id=parent_id, timezone=row.timezone)
+            session.add(unit)
+            session.flush()
+            existing[row.code] = unit
+            created += 1
+            continue
+        changed = (unit.name, unit.parent_id, unit.timezone, unit.active) != (
+            row.name,
+            parent_id,
+            row.timezone,
+            True,
+        )
+        if changed:
+            unit.name, unit.parent_id, unit.timezone, unit.active = (
+                row.name,
+                parent_id,
+                row.timezone,
+                True,
+            )
+            unit.updated_at = now
+            updated += 1
+        else:
+            unchanged += 1
+    listed = {r.code for r in rows}
+    session.flush()
+    return ImportResult(created, updated, unchanged, sorted(set(existing) - listed))

@@ -1,0 +1,100 @@
+"""Small helpers shared by handlers: language, keyboards, replies."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.deps import BotContext
+from bot.render import DEFAULT_LANGUAGE, LANGUAGES
+from db.queries.members import MemberInfo, get_member
+
+log = logging.getLogger(__name__)
+
+Button = tuple[str, str]  # (label, callback_data)
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    built = [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    built = [row for row in built if row]
+    return InlineKeyboardMarkup(built) if built else None
+
+
+def user_language(update: Update) -> str:
+    """Before we know a member's choice, follow their Telegram app's language."""
+    code = (update.effective_user.language_code or "") if update.effective_user else ""
+    code = code.split("-")[0].lower()
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+async def current_member(update: Update, ctx: BotContext) -> MemberInfo | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    return await ctx.db.run(get_member, telegram_user_id=user.id)
+
+
+async def send(
+    update: Update,
+    ctx: BotContext,
+    template: str,
+    lang: str,
+    *,
+    rows: Sequence[Sequence[Button]] = (),
+    **context: Any,
+) -> Message | None:
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    text = ctx.renderer.text(template, lang, **context)
+    return await ctx.bot.send_message(chat.id, text, reply_markup=keyboard(rows))
+
+
+async def edit(
+    message: Message | None,
+    ctx: BotContext,
+    template: str,
+    lang: str,
+    *,
+    rows: Sequence[Sequence[Button]] = (),
+    **context: Any,
+) -> None:
+    """Edit a bot message in place; the caller only edits when the content changes."""
+    if message is None:
+        return
+    text = ctx.renderer.text(template, lang, **context)
+    try:
+        await ctx.bot.edit_message_text(
+            text,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            reply_markup=keyboard(rows),
+        )
+    except BadRequest as exc:
+        # The message may have been deleted by the user meanwhile: nothing to edit.
+        log.info("edit skipped: %s", exc.message)
+
+
+async def answer(
+    update: Update, ctx: BotContext, label: str | None = None, lang: str = "id"
+) -> None:
+    """Answer the callback query once (Telegram refuses a second answer)."""
+    query = update.callback_query
+    if query is None or was_answered(ctx, query.id):
+        return
+    text = ctx.renderer.label(label, lang) if label else None
+    _answered(ctx).append(query.id)
+    await query.answer(text=text)
+
+
+def _answered(ctx: BotContext) -> deque[str]:
+    return ctx.deps.answered_queries
+
+
+def was_answered(ctx: BotContext, query_id: str) -> bool:
+    return query_id in _answered(ctx)

@@ -1,0 +1,38 @@
+"""Group chats: the bot answers only commands addressed to it (/cmd@bot)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.deps import BotContext
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """A command written as /cmd@this_bot; plain /cmd in a group may be meant for another bot."""
+
+    def filter(self, message: Message) -> bool:
+        text = message.text or ""
+        first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
+        username = (message.get_bot().username or "").lower()
+        return bool(username) and first.startswith("/") and first.endswith(f"@{username}")
+
+
+ADDRESSED = _AddressedToBot(name="AddressedToBot")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    groups = filters.ChatType.GROUPS
+    app.add_handler(MessageHandler(groups & filters.COMMAND & ADDRESSED, group_command), group=1)
+
+
+async def group_command(update: Update, ctx: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    command = message.text.split(maxsplit=1)[0].split("@")[0].lower()
+    link = f"https://t.me/{ctx.deps.bot_username}?start=grup"
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(ctx.renderer.label("open_private", "id"), url=link)]]
+    )
+    template = "group_help" if command == "/bantuan" else "group_private_only"
+    await message.reply_text(ctx.renderer.text(template, "id"), reply_markup=markup)

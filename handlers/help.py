@@ -1,0 +1,79 @@
+"""/bantuan and the command menus Telegram shows (setMyCommands per scope)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.deps import BotContext, Deps
+from bot.render import LANGUAGES, Renderer
+from db.models import Role
+from db.queries.members import MemberInfo
+from handlers.common import current_member, send, user_language
+
+# (command, label key) by audience; the descriptions are labels in content/templates.
+MEMBER_COMMANDS = ["bantuan", "profil", "ubah_unit", "bahasa", "hapus_data"]
+GUEST_COMMANDS = ["start", "bantuan"]
+ADMIN_COMMANDS: list[str] = []
+GROUP_COMMANDS = ["bantuan"]
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("bantuan", help_command, filters=filters.ChatType.PRIVATE))
+
+
+def commands_for(member: MemberInfo | None) -> list[str]:
+    if member is None:
+        return GUEST_COMMANDS
+    if member.role in (Role.ADMIN, Role.SUPERADMIN):
+        return MEMBER_COMMANDS + ADMIN_COMMANDS
+    return MEMBER_COMMANDS
+
+
+async def help_command(update: Update, ctx: BotContext) -> None:
+    member = await current_member(update, ctx)
+    lang = member.language if member else user_language(update)
+    names = commands_for(member)
+    commands = [(name, ctx.renderer.label(f"cmd_{name}", lang)) for name in names]
+    await send(update, ctx, "help", lang, commands=commands, member=member)
+
+
+def _menu(renderer: Renderer, names: list[str], lang: str) -> list[BotCommand]:
+    return [BotCommand(name, renderer.label(f"cmd_{name}", lang)) for name in names]
+
+
+async def set_default_menus(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+    """Menus for everyone in private chats and in groups, per language."""
+    for lang in LANGUAGES:
+        code = "" if lang == "id" else lang
+        await app.bot.set_my_commands(
+            _menu(deps.renderer, GUEST_COMMANDS + MEMBER_COMMANDS[1:], lang),
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=code or None,
+        )
+        await app.bot.set_my_commands(
+            _menu(deps.renderer, GROUP_COMMANDS, lang),
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=code or None,
+        )
+
+
+async def set_member_menu(app: Application, deps: Deps, member: MemberInfo) -> None:  # type: ignore[type-arg]
+    """Admins see their commands in their own chat's menu; members see the default."""
+    if member.role not in (Role.ADMIN, Role.SUPERADMIN) or not ADMIN_COMMANDS:
+        return
+    # A menu is a convenience; never let it break registration.
+    with contextlib.suppress(TelegramError):
+        await app.bot.set_my_commands(
+            _menu(deps.renderer, commands_for(member), member.language),
+            scope=BotCommandScopeChat(member.chat_id),
+        )

@@ -1,0 +1,40 @@
+"""Everything typed in a private chat that is not a command, and commands we do not know."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.deps import BotContext
+from db.queries import members
+from handlers import registration
+from handlers.common import current_member, send, user_language
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command), group=1)
+    app.add_handler(
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_message),
+        group=1,
+    )
+
+
+async def on_message(update: Update, ctx: BotContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
+    if draft is not None:
+        await registration.on_text(update, ctx, draft)
+        return
+    member = await current_member(update, ctx)
+    if member is None:
+        await send(update, ctx, "not_registered", user_language(update))
+        return
+    await send(update, ctx, "nothing_expected", member.language)
+
+
+async def unknown_command(update: Update, ctx: BotContext) -> None:
+    member = await current_member(update, ctx)
+    lang = member.language if member else user_language(update)
+    await send(update, ctx, "unknown_command", lang, registered=member is not None)

@@ -1,0 +1,402 @@
+"""Registration in a private chat: language, consent, name, unit, optional NIP, confirm.
+
+The draft lives in the database (table `registration`), so the flow resumes where it
+was after /start, a stale button or a restart. Callback data is only ever a hint: the
+step, the live message and every id are checked again here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import UTC, datetime
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.deps import BotContext
+from bot.nip import check_nip
+from bot.render import LANGUAGES
+from bot.services.names import check_name
+from db.models import Registration, Role
+from db.queries import members, units
+from handlers.common import Button, answer, current_member, edit, send, user_language
+
+log = logging.getLogger(__name__)
+
+PAGE = 8
+MAX_SEARCH = 64
+
+LANG, CONSENT, NAME, UNIT, NIP, CONFIRM = "lang", "consent", "name", "unit", "nip", "confirm"
+
+CALLBACK = re.compile(
+    r"^reg:(?:"
+    r"(?P<lang>lang):(?P<code>[a-z]{2})"
+    r"|(?P<consent>consent):(?P<answer>yes|no)"
+    r"|(?P<opdp>opdp):(?P<opd_page>\d{1,3})"
+    r"|(?P<opd>opd):(?P<opd_id>\d{1,9})"
+    r"|(?P<up>up):(?P<up_opd>\d{1,9}):(?P<up_page>\d{1,3})"
+    r"|(?P<unit>unit):(?P<unit_id>\d{1,9})"
+    r"|(?P<back>back)"
+    r"|(?P<skipnip>skipnip)"
+    r"|(?P<save>save)"
+    r"|(?P<redo>redo)"
+    r")$"
+)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", start, filters=private))
+    app.add_handler(CommandHandler("ubah_unit", change_unit, filters=private))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^reg:"))
+
+
+async def start(update: Update, ctx: BotContext) -> None:
+    """Begin registration, or resume it, or greet a member who is already registered."""
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    member = await current_member(update, ctx)
+    draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
+    if member is not None and (draft is None or draft.purpose != "change_unit"):
+        await send(update, ctx, "already_registered", member.language, member=member)
+        return
+    if draft is not None:
+        await send(update, ctx, "resume", draft.language)
+        await prompt(update, ctx, draft)
+        return
+    draft = Registration(
+        telegram_user_id=user.id,
+        chat_id=update.effective_chat.id,
+        step=LANG,
+        language=user_language(update),
+    )
+    await prompt(update, ctx, draft)
+
+
+async def change_unit(update: Update, ctx: BotContext) -> None:
+    """/ubah_unit: the unit step of registration, for a member."""
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    member = await current_member(update, ctx)
+    if member is None:
+        await send(update, ctx, "not_registered", user_language(update))
+        return
+    draft = Registration(
+        telegram_user_id=user.id,
+        chat_id=update.effective_chat.id,
+        step=UNIT,
+        purpose="change_unit",
+        language=member.language,
+    )
+    await send(update, ctx, "change_unit_intro", member.language, member=member)
+    await prompt(update, ctx, draft)
+
+
+async def on_text(update: Update, ctx: BotContext, draft: Registration) -> None:
+    """A typed message while a draft is open (routed here by handlers.messages)."""
+    message = update.effective_message
+    assert message is not None
+    lang = draft.language
+    if message.text is None:
+        await send(update, ctx, "expected_text", lang, step=draft.step)
+        await prompt(update, ctx, draft)
+        return
+    text = message.text
+    if draft.step == NAME:
+        result = check_name(text)
+        if result.name is None:
+            await send(
+                update, ctx, "name_invalid", lang, problem=result.problem, length=result.length
+            )
+            return
+        draft.full_name = result.name
+        draft.step = UNIT
+        await prompt(update, ctx, draft)
+    elif draft.step == UNIT:
+        await search_unit(update, ctx, draft, text)
+    elif draft.step == NIP:
+        check = check_nip(text)
+        if check.nip is None:
+            await send(update, ctx, "nip_invalid", lang, problem=check.problem, length=check.length)
+            return
+        draft.nip = check.nip
+        draft.step = CONFIRM
+        await prompt(update, ctx, draft)
+    else:
+        # Steps answered with buttons: point at them again rather than guess.
+        await send(update, ctx, "use_buttons", lang)
+        await prompt(update, ctx, draft)
+
+
+async def search_unit(update: Update, ctx: BotContext, draft: Registration, text: str) -> None:
+    query = " ".join(text.split())
+    if not query or len(query) > MAX_SEARCH:
+        await send(update, ctx, "unit_search_invalid", draft.language, limit=MAX_SEARCH)
+        return
+    found = await ctx.db.run(units.search_units, text=query, limit=PAGE)
+    rows: list[list[Button]] = [[(u.name, f"reg:unit:{u.id}")] for u in found]
+    rows.append([(ctx.renderer.label("unit_list", draft.language), "reg:opdp:0")])
+    sent = await send(
+        update,
+        ctx,
+        "unit_search_results",
+        draft.language,
+        rows=rows,
+        query=query,
+        results=found,
+    )
+    await _save(ctx, draft, sent)
+
+
+async def on_button(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    user = update.effective_user
+    draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
+    match = CALLBACK.match(query.data or "")
+    lang = draft.language if draft else user_language(update)
+    if match is None:
+        log.warning("unknown registration callback ignored")
+        await answer(update, ctx, "button_unknown", lang)
+        return
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        await answer(update, ctx, "button_stale", lang)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    live = (
+        draft is not None and message is not None and draft.prompt_message_id == message.message_id
+    )
+    if draft is None or not live:
+        await answer(update, ctx, "button_stale", lang)
+        if draft is not None:
+            await prompt(update, ctx, draft)
+        return
+    await _dispatch(update, ctx, draft, match, message)
+
+
+async def _dispatch(
+    update: Update,
+    ctx: BotContext,
+    draft: Registration,
+    match: re.Match[str],
+    message: Message | None,
+) -> None:
+    lang = draft.language
+    step = draft.step
+    if match["lang"] and step == LANG and match["code"] in LANGUAGES:
+        draft.language = match["code"]
+        await answer(update, ctx)
+        await edit(message, ctx, "language_chosen", draft.language)
+        draft.step = CONSENT
+        await prompt(update, ctx, draft)
+    elif match["consent"] and step == CONSENT:
+        await answer(update, ctx)
+        if match["answer"] == "no":
+            await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
+            await edit(message, ctx, "consent_declined", lang)
+            return
+        draft.consent_at = datetime.now(UTC)
+        await edit(message, ctx, "consent_given", lang)
+        draft.step = NAME
+        await prompt(update, ctx, draft)
+    elif match["opdp"] and step == UNIT:
+        await answer(update, ctx)
+        await show_opd_page(update, ctx, draft, int(match["opd_page"]), message)
+    elif match["opd"] and step == UNIT:
+        await choose_opd(update, ctx, draft, int(match["opd_id"]), message)
+    elif match["up"] and step == UNIT:
+        await answer(update, ctx)
+        await show_unit_page(
+            update, ctx, draft, int(match["up_opd"]), int(match["up_page"]), message
+        )
+    elif match["back"] and step == UNIT:
+        await answer(update, ctx)
+        await show_opd_page(update, ctx, draft, 0, message)
+    elif match["unit"] and step == UNIT:
+        await choose_unit(update, ctx, draft, int(match["unit_id"]), message)
+    elif match["skipnip"] and step == NIP:
+        await answer(update, ctx)
+        await edit(message, ctx, "nip_skipped", lang)
+        draft.nip = None
+        draft.step = CONFIRM
+        await prompt(update, ctx, draft)
+    elif match["save"] and step == CONFIRM:
+        await answer(update, ctx)
+        await finish(update, ctx, draft, message)
+    elif match["redo"] and step == CONFIRM:
+        await answer(update, ctx)
+        await edit(message, ctx, "redo", lang)
+        draft.step = NAME
+        draft.full_name = draft.nip = None
+        draft.opd_id = draft.unit_id = None
+        await prompt(update, ctx, draft)
+    else:
+        await answer(update, ctx, "button_stale", lang)
+        await prompt(update, ctx, draft)
+
+
+async def prompt(update: Update, ctx: BotContext, draft: Registration) -> None:
+    """Send the question of the draft's current step as a new live message."""
+    lang = draft.language
+    sent: Message | None
+    if draft.step == LANG:
+        rows = [
+            [(ctx.renderer.label(f"lang_{code}", lang), f"reg:lang:{code}") for code in LANGUAGES]
+        ]
+        sent = await send(update, ctx, "welcome", lang, rows=rows)
+    elif draft.step == CONSENT:
+        rows = [
+            [(ctx.renderer.label("consent_yes", lang), "reg:consent:yes")],
+            [(ctx.renderer.label("consent_no", lang), "reg:consent:no")],
+        ]
+        sent = await send(update, ctx, "consent", lang, rows=rows)
+    elif draft.step == NAME:
+        sent = await send(update, ctx, "ask_name", lang)
+    elif draft.step == UNIT:
+        sent = await _send_opd_page(update, ctx, draft, 0)
+    elif draft.step == NIP:
+        rows = [[(ctx.renderer.label("skip_nip", lang), "reg:skipnip")]]
+        sent = await send(update, ctx, "ask_nip", lang, rows=rows)
+    else:
+        unit = await ctx.db.run(units.get_unit, unit_id=draft.unit_id or 0)
+        rows = [
+            [(ctx.renderer.label("save", lang), "reg:save")],
+            [(ctx.renderer.label("redo", lang), "reg:redo")],
+        ]
+        sent = await send(update, ctx, "summary", lang, rows=rows, draft=draft, unit=unit)
+    await _save(ctx, draft, sent)
+
+
+async def _save(ctx: BotContext, draft: Registration, sent: Message | None) -> None:
+    if sent is not None and sent.reply_markup is not None:
+        draft.prompt_message_id = sent.message_id
+    await ctx.db.run(members.save_draft, draft=draft)
+
+
+def _page_rows(
+    ctx: BotContext, lang: str, items: list[Button], page: int, nav: str, back: bool
+) -> tuple[list[list[Button]], int, int]:
+    pages = max(1, math.ceil(len(items) / PAGE))
+    page = min(max(page, 0), pages - 1)
+    rows: list[list[Button]] = [[item] for item in items[page * PAGE : (page + 1) * PAGE]]
+    navigation: list[Button] = []
+    if page > 0:
+        navigation.append((ctx.renderer.label("prev", lang), f"{nav}{page - 1}"))
+    if page < pages - 1:
+        navigation.append((ctx.renderer.label("next", lang), f"{nav}{page + 1}"))
+    if navigation:
+        rows.append(navigation)
+    if back:
+        rows.append([(ctx.renderer.label("back", lang), "reg:back")])
+    return rows, page, pages
+
+
+async def _opd_screen(
+    ctx: BotContext, draft: Registration, page: int
+) -> tuple[list[list[Button]], dict[str, int]]:
+    opds = await ctx.db.run(units.list_opd)
+    items = [(u.name, f"reg:opd:{u.id}") for u in opds]
+    rows, page, pages = _page_rows(ctx, draft.language, items, page, "reg:opdp:", back=False)
+    return rows, {"page": page + 1, "pages": pages}
+
+
+async def _send_opd_page(
+    update: Update, ctx: BotContext, draft: Registration, page: int
+) -> Message | None:
+    rows, info = await _opd_screen(ctx, draft, page)
+    return await send(
+        update, ctx, "ask_opd", draft.language, rows=rows, purpose=draft.purpose, **info
+    )
+
+
+async def show_opd_page(
+    update: Update, ctx: BotContext, draft: Registration, page: int, message: Message | None
+) -> None:
+    rows, info = await _opd_screen(ctx, draft, page)
+    await edit(message, ctx, "ask_opd", draft.language, rows=rows, purpose=draft.purpose, **info)
+    draft.opd_id = None
+    await ctx.db.run(members.save_draft, draft=draft)
+
+
+async def choose_opd(
+    update: Update, ctx: BotContext, draft: Registration, opd_id: int, message: Message | None
+) -> None:
+    opd = await ctx.db.run(units.get_unit, unit_id=opd_id)
+    if opd is None or opd.parent_id is not None:
+        await answer(update, ctx, "button_stale", draft.language)
+        return
+    children = await ctx.db.run(units.list_children, opd_id=opd_id)
+    if not children:
+        await choose_unit(update, ctx, draft, opd_id, message)
+        return
+    await answer(update, ctx)
+    await show_unit_page(update, ctx, draft, opd_id, 0, message)
+
+
+async def show_unit_page(
+    update: Update,
+    ctx: BotContext,
+    draft: Registration,
+    opd_id: int,
+    page: int,
+    message: Message | None,
+) -> None:
+    opd = await ctx.db.run(units.get_unit, unit_id=opd_id)
+    children = await ctx.db.run(units.list_children, opd_id=opd_id)
+    if opd is None or not children:
+        await show_opd_page(update, ctx, draft, 0, message)
+        return
+    items = [(u.name, f"reg:unit:{u.id}") for u in children]
+    rows, page, pages = _page_rows(ctx, draft.language, items, page, f"reg:up:{opd_id}:", back=True)
+    await edit(
+        message, ctx, "ask_unit", draft.language, rows=rows, opd=opd, page=page + 1, pages=pages
+    )
+    draft.opd_id = opd_id
+    await ctx.db.run(members.save_draft, draft=draft)
+
+
+async def choose_unit(
+    update: Update, ctx: BotContext, draft: Registration, unit_id: int, message: Message | None
+) -> None:
+    unit = await ctx.db.run(units.get_unit, unit_id=unit_id)
+    children = await ctx.db.run(units.list_children, opd_id=unit_id) if unit else []
+    if unit is None or children:
+        # A forged id, a unit removed meanwhile, or an OPD that has unit kerja.
+        await answer(update, ctx, "button_stale", draft.language)
+        return
+    await answer(update, ctx)
+    await edit(message, ctx, "unit_chosen", draft.language, unit=unit)
+    draft.unit_id = unit.id
+    draft.opd_id = unit.parent_id or unit.id
+    if draft.purpose == "change_unit":
+        await ctx.db.run(
+            members.update_member, telegram_user_id=draft.telegram_user_id, unit_id=unit.id
+        )
+        await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
+        await send(update, ctx, "unit_changed", draft.language, unit=unit)
+        return
+    draft.step = NIP
+    await prompt(update, ctx, draft)
+
+
+async def finish(
+    update: Update, ctx: BotContext, draft: Registration, message: Message | None
+) -> None:
+    superadmins = set(ctx.deps.settings.superadmin_ids)
+    role = Role.SUPERADMIN if draft.telegram_user_id in superadmins else Role.MEMBER
+    member = await ctx.db.run(
+        members.complete_registration, telegram_user_id=draft.telegram_user_id, role=role
+    )
+    if member is None:
+        # The chosen unit disappeared between the summary and the press: choose again.
+        draft.step = UNIT
+        await send(update, ctx, "unit_gone", draft.language)
+        await prompt(update, ctx, draft)
+        return
+    await edit(message, ctx, "summary_saved", draft.language)
+    await send(update, ctx, "registered", member.language, member=member)
+    refresh = ctx.deps.extra.get("refresh_commands")
+    if callable(refresh):
+        await refresh(member)

@@ -1,0 +1,104 @@
+"""Fixtures: a real database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL) and
+our real bot wired to the Bot API sandbox over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.roster import parse_roster
+from db.engine import Database
+from db.migrate import upgrade
+from db.queries.units import RosterRow, import_roster
+
+pytest_plugins = ["bot.sandbox.pytest_plugin"]
+
+ROOT = Path(__file__).resolve().parent.parent
+KEDIRI = ROOT / "content" / "units" / "kota_kediri.yaml"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url or None
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run the migrations once per session; each test starts from a copy or a truncation."""
+    pg = _postgres_url()
+    if pg:
+        db = Database(pg)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.close()
+        upgrade(pg)
+        return pg
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> str:
+    if migrated_template.startswith("postgresql"):
+        db = Database(migrated_template)
+        with db.engine.begin() as conn:
+            tables = conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+            names = ", ".join(f'"{t}"' for t in tables)
+            if names:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.close()
+        return migrated_template
+    path = tmp_path / "test.sqlite3"
+    shutil.copy(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def kediri(db: Database) -> Database:
+    """The database with the shipped Kota Kediri roster loaded."""
+    rows = [RosterRow(r.code, r.name, r.parent, r.timezone) for r in parse_roster(KEDIRI)]
+    db.run_sync(import_roster, rows=rows)
+    return db
+
+
+@pytest.fixture
+def settings(sandbox, bot_token: str, database_url: str) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(
+        telegram_bot_token=bot_token,
+        bot_api_base_url=sandbox.api_base_url,
+        bot_api_file_url=sandbox.file_base_url,
+        database_url=database_url,
+        superadmin_ids=[],
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings, kediri: Database) -> AsyncIterator[object]:
+    """Our application, polling the sandbox with its real HTTP request class."""
+    from tests.utils import running_bot
+
+    async with running_bot(settings, kediri) as app:
+        yield app
