@@ -12,9 +12,19 @@ from bot.config import Settings
 from bot.deps import BotContext, Deps
 from bot.render import Renderer, default_renderer
 from bot.updates import PerUserUpdateProcessor
+from content.loader import Content, shipped_content
 from db.engine import Database
 from db.queries.members import MemberInfo
-from handlers import errors, groups, help, messages, profile, registration
+from handlers import (
+    content_admin,
+    errors,
+    groups,
+    help,
+    messages,
+    profile,
+    registration,
+    statistics,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +36,17 @@ def build_application(
     db: Database,
     *,
     renderer: Renderer | None = None,
+    content: Content | None = None,
     rate_limiter: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
-    deps = Deps(settings=settings, db=db, renderer=renderer or default_renderer())
+    deps = Deps(
+        settings=settings,
+        db=db,
+        renderer=renderer or default_renderer(),
+        content=content or shipped_content(),
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -58,8 +74,11 @@ def build_application(
     registration.register(app)
     profile.register(app)
     help.register(app)
-    messages.register(app)
+    statistics.register(app)
+    content_admin.register(app)
     groups.register(app)
+    # Last: catches what no feature handled (handlers in one group match first-come).
+    messages.register(app)
     app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
     return app
 

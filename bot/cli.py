@@ -30,6 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     units_import = units_sub.add_parser("import", help="load OPD and unit kerja from a file")
     units_import.add_argument("file", type=Path, help=".csv, .xlsx or .yaml")
 
+    content = sub.add_parser("content", help="values, questions, prompts and templates")
+    content_sub = content.add_subparsers(dest="action", required=True)
+    content_sub.add_parser("check", help="validate content/ against the schema and Telegram")
+    content_import = content_sub.add_parser("import", help="import questions from an .xlsx")
+    content_import.add_argument("file", type=Path)
+    content_export = content_sub.add_parser("export", help="export the active bank to .xlsx")
+    content_export.add_argument("file", type=Path)
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -47,7 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.demo import run_demo
 
             return run_demo(members=args.members, out=args.out)
+        if command == "content" and args.action == "check":
+            return _content_check()
         settings = load_settings()
+        if command == "content":
+            return _content_transfer(settings, args.action, args.file)
         if command == "db":
             return _db_upgrade(settings)
         if command == "units":
@@ -64,6 +76,59 @@ def _db_upgrade(settings: Settings) -> int:
     upgrade(settings.database_url)
     print("Database is up to date.")
     return 0
+
+
+def _content_check() -> int:
+    from content.check import check_all
+    from content.loader import counts
+
+    content, problems = check_all()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    tally = counts(content.questions)
+    print(
+        f"Content OK: {len(content.values)} values, {len(content.questions)} questions "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(tally['kind'].items()))}), "
+        f"{len(content.prompts)} prompts, {len(content.holidays)} holidays."
+    )
+    return 0
+
+
+def _content_transfer(settings: Settings, action: str, file: Path) -> int:
+    from bot.startup import checked_content, prepare_database
+    from content.xlsx import SheetRejected, export_bytes, parse_sheet
+    from db.engine import Database
+    from db.queries import content as content_db
+
+    content = checked_content()
+    prepare_database(settings.database_url, content)
+    database = Database(settings.database_url, workers=1)
+    try:
+        if action == "export":
+            questions = database.run_sync(content_db.active_questions)
+            file.write_bytes(export_bytes(questions))
+            print(f"{file}: {len(questions)} questions exported.")
+            return 0
+        ids = database.run_sync(content_db.bank_ids)
+        reserved = frozenset(q for q, source in ids.items() if source == "bank")
+        try:
+            questions = parse_sheet(
+                file.read_bytes(),
+                content.guideline_codes,
+                reserved_ids=reserved,
+                next_id=database.run_sync(content_db.next_hr_numbers),
+            )
+        except SheetRejected as rejected:
+            print(f"{file}: nothing imported.\n{rejected}", file=sys.stderr)
+            return 1
+        result = database.run_sync(content_db.import_questions, questions=questions)
+        print(f"{file}: {result.added} added, {result.updated} updated.")
+        return 0
+    finally:
+        database.close()
 
 
 def _units_import(settings: Settings, file: Path) -> int:

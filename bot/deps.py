@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.render import Renderer
+from content.loader import Content
 from db.engine import Database
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ class Deps:
     extra: dict[str, object] = field(default_factory=dict)
     # Recently answered callback query ids, so the error handler never answers twice.
     answered_queries: deque[str] = field(default_factory=lambda: deque(maxlen=1024))
+    # Spreadsheets validated and previewed, waiting for the admin's confirmation.
+    pending_imports: dict[int, Any] = field(default_factory=dict)
+    content: Content = field(default_factory=Content)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -355,6 +356,12 @@ def _load_holidays(root: Path, content: Content) -> None:
             )
             continue
         content.holidays.append(Holiday(date=day, name=str(raw.get("name", "")), kind=kind))
+
+
+@cache
+def shipped_content() -> Content:
+    """The content shipped in this package, read once per process."""
+    return load_content(CONTENT)
 
 
 def counts(questions: Iterable[Question]) -> dict[str, dict[str, int]]:

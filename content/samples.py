@@ -47,6 +47,13 @@ class SampleDraft:
     purpose: str = "register"
 
 
+@dataclass(frozen=True)
+class _Result:
+    added: int = 10
+    updated: int = 2
+    retired: int = 0
+
+
 def _variants() -> dict[str, list[dict[str, Any]]]:
     """Context per template; several where a template branches."""
     unit = SampleUnit()
@@ -110,6 +117,18 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "group_help": plain,
         "group_private_only": plain,
         "error": plain,
+        "quiz_scene": [{"scene": HOSTILE * 10}],
+        "content_template": plain,
+        "content_exported": [{"count": 147}],
+        "content_rejected": [
+            {"errors": ["Baris 3: " + HOSTILE] * 25, "more": 12},
+            {"errors": ["Berkas ini bukan spreadsheet"], "more": 0},
+        ],
+        "content_preview_intro": [{"count": 12, "new": 10, "updated": 2, "shown": 3}],
+        "content_confirm": [{"count": 12}],
+        "content_cancelled": plain,
+        "content_imported": [{"result": _Result()}],
+        "admin_only": [{"superadmin": True}, {"superadmin": False}],
         "statistics": [{"rows": [(HOSTILE, 12), (LONG[:100], 3)] * 20, "total": 123}],
     }
 

@@ -132,11 +132,16 @@ def _cell(value: Any) -> Any:
 
 
 def parse_sheet(
-    data: bytes, guideline_codes: dict[str, str], *, next_id: dict[str, int] | None = None
+    data: bytes,
+    guideline_codes: dict[str, str],
+    *,
+    reserved_ids: frozenset[str] = frozenset(),
+    next_id: dict[str, int] | None = None,
 ) -> list[Question]:
     """Validate every row; raise SheetRejected listing all problems, or return the items.
 
-    Rows whose id is blank get `<VALUE>-H<n>` ids, counting on from `next_id`.
+    Rows whose id is blank get `<VALUE>-H<n>` ids, counting on from `next_id`; ids in
+    `reserved_ids` (the built-in bank) cannot be overwritten from a spreadsheet.
     """
     if len(data) > MAX_BYTES:
         raise SheetRejected(
@@ -191,6 +196,8 @@ def parse_sheet(
         if raw["id"] in seen:
             problems.append(f"id {raw['id']} juga dipakai di baris {seen[raw['id']]}")
         seen[raw["id"]] = number
+        if raw["id"] in reserved_ids:
+            problems.append(f"id {raw['id']} milik bank soal bawaan; kosongkan id untuk soal baru")
         errors += [SheetError(number, p[0].upper() + p[1:] + ".") for p in problems]
         if not problems:
             items.append(question_from(raw, source="hr"))

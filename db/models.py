@@ -107,3 +107,37 @@ class AuditLog(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     audience_size: int | None = Field(default=None)
     allowed: bool = Field(default=True)
+
+
+class QuestionRow(SQLModel, table=True):
+    """A quiz item. Retired (active=False), never deleted, so past answers stay true."""
+
+    __tablename__ = "question"
+
+    id: str = Field(sa_column=Column(String(16), primary_key=True))
+    value: str = Field(sa_column=Column(String(2), nullable=False, index=True))
+    guideline: str = Field(sa_column=Column(String(3), nullable=False))
+    difficulty: int
+    kind: str = Field(sa_column=Column(String(12), nullable=False))
+    scene: str | None = Field(default=None, sa_column=Column(String(1000), nullable=True))
+    question: str = Field(sa_column=Column(String(300), nullable=False))
+    options: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    correct: int
+    explanation: str = Field(sa_column=Column(String(200), nullable=False))
+    source: str = Field(default="bank", sa_column=Column(String(8), nullable=False))
+    active: bool = Field(default=True)
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class PromptRow(SQLModel, table=True):
+    """A reflection prompt for the daily value message."""
+
+    __tablename__ = "prompt"
+
+    id: str = Field(sa_column=Column(String(16), primary_key=True))
+    value: str = Field(sa_column=Column(String(2), nullable=False, index=True))
+    guideline: str = Field(sa_column=Column(String(3), nullable=False))
+    text: str = Field(sa_column=Column(String(500), nullable=False))
+    active: bool = Field(default=True)
+    updated_at: datetime = _ts(nullable=False)

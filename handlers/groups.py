@@ -23,7 +23,7 @@ ADDRESSED = _AddressedToBot(name="AddressedToBot")
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     groups = filters.ChatType.GROUPS
-    app.add_handler(MessageHandler(groups & filters.COMMAND & ADDRESSED, group_command), group=1)
+    app.add_handler(MessageHandler(groups & filters.COMMAND & ADDRESSED, group_command))
 
 
 async def group_command(update: Update, ctx: BotContext) -> None:

@@ -23,7 +23,7 @@ from handlers.common import current_member, send, user_language
 # (command, label key) by audience; the descriptions are labels in content/templates.
 MEMBER_COMMANDS = ["bantuan", "profil", "ubah_unit", "bahasa", "hapus_data"]
 GUEST_COMMANDS = ["start", "bantuan"]
-ADMIN_COMMANDS: list[str] = []
+ADMIN_COMMANDS = ["statistik", "soal_template", "soal_ekspor"]
 GROUP_COMMANDS = ["bantuan"]
 
 

@@ -201,14 +201,17 @@ async def delete_my_commands(ctx: Ctx, p: JSON) -> bool:
 # --- names, descriptions, menu button, default rights ----------------------------------------
 
 
-@method("setMyName", "setMyDescription", "setMyShortDescription")
-async def set_my_text(ctx: Ctx, p: JSON) -> bool:
-    field = next(k for k in ("name", "description", "short_description") if k in p or True)
-    for candidate in ("name", "description", "short_description"):
-        if candidate in p:
-            field = candidate
-    ctx.bot.texts[f"{field}:{p.get('language_code', '')}"] = p.get(field, "")
-    return True
+def _text_setter(field: str) -> None:
+    async def setter(ctx: Ctx, p: JSON) -> bool:
+        ctx.bot.texts[f"{field}:{p.get('language_code', '')}"] = p.get(field, "")
+        return True
+
+    name = "setMy" + "".join(part.title() for part in field.split("_"))
+    method(name)(setter)
+
+
+for _field in ("name", "description", "short_description"):
+    _text_setter(_field)
 
 
 @method("getMyName")

@@ -93,7 +93,9 @@ def store_document(
     if not data:
         raise bad_request("file must be non-empty")
     name = filename or "document"
-    return world.new_file("document", data, file_name=name, mime_type=guess_mime(name, content_type))
+    return world.new_file(
+        "document", data, file_name=name, mime_type=guess_mime(name, content_type)
+    )
 
 
 async def resolve_input(

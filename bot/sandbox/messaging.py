@@ -235,7 +235,9 @@ async def edit_message_text(ctx: Ctx, p: JSON) -> JSON:
         raise bad_request("there is no text in the message to edit")
     text, entities = formatted(p, "text", "parse_mode", "entities")
     markup = inline_markup(chat, p.get("reply_markup"))
-    return apply_edit(ctx, chat, message, {"text": text, "entities": entities, "reply_markup": markup})
+    return apply_edit(
+        ctx, chat, message, {"text": text, "entities": entities, "reply_markup": markup}
+    )
 
 
 @method("editMessageCaption")
@@ -252,7 +254,9 @@ async def edit_message_caption(ctx: Ctx, p: JSON) -> JSON:
 @method("editMessageReplyMarkup")
 async def edit_message_reply_markup(ctx: Ctx, p: JSON) -> JSON:
     chat, message = own_message(ctx, p)
-    return apply_edit(ctx, chat, message, {"reply_markup": inline_markup(chat, p.get("reply_markup"))})
+    return apply_edit(
+        ctx, chat, message, {"reply_markup": inline_markup(chat, p.get("reply_markup"))}
+    )
 
 
 def _delete_one(ctx: Ctx, chat: Chat, message_id: int) -> None:

@@ -418,6 +418,7 @@ class BotState:
         self.webhook_task: asyncio.Task[None] | None = None
         self.poll_generation = 0
         self.active_polls = 0
+        self.last_poll: float | None = None
         self.inflight = 0
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.private_chats: dict[int, Chat] = {}
@@ -467,6 +468,7 @@ class World:
         self.rate_limits = rate_limits
         self.callback_timeout = callback_timeout
         self.privacy_mode = privacy_mode
+        self.webhook_retry_delay = 0.2
         self._primary_token = token
         self.bots: dict[str, BotState] = {}
         self.bot_tokens_by_id: dict[int, str] = {}

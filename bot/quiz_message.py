@@ -1,0 +1,27 @@
+"""Sending a quiz item: the scene as an escaped message, then a native quiz poll."""
+
+from __future__ import annotations
+
+from telegram import InputPollOption, Message
+from telegram.ext import ExtBot
+
+from bot.render import Renderer
+from bot.services.quiz import QuizPayload
+
+
+async def send_quiz(
+    bot: ExtBot[None], chat_id: int, payload: QuizPayload, renderer: Renderer, lang: str
+) -> Message:
+    """Returns the poll message; its `poll.id` is what a later `poll_answer` names."""
+    if payload.scene:
+        await bot.send_message(chat_id, renderer.text("quiz_scene", lang, scene=payload.scene))
+    poll = dict(payload.poll)
+    # The Application's default parse mode is HTML; quiz texts are plain, so say so.
+    options = [InputPollOption(text, text_parse_mode=None) for text in poll.pop("options")]
+    return await bot.send_poll(
+        chat_id,
+        options=options,
+        question_parse_mode=None,
+        explanation_parse_mode=None,
+        **poll,
+    )

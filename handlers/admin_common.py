@@ -1,0 +1,41 @@
+"""The admin gate: one place decides, refuses politely and writes the attempt to the audit log."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.deps import BotContext
+from db.models import Role
+from db.queries import audit
+from db.queries.members import MemberInfo
+from handlers.common import answer, current_member, send, user_language
+
+log = logging.getLogger(__name__)
+ADMIN_ROLES = (Role.ADMIN, Role.SUPERADMIN)
+
+
+async def require_admin(
+    update: Update, ctx: BotContext, action: str, *, superadmin: bool = False
+) -> MemberInfo | None:
+    """The admin member, or None after a polite refusal that is logged and audited."""
+    member = await current_member(update, ctx)
+    roles = (Role.SUPERADMIN,) if superadmin else ADMIN_ROLES
+    if member is not None and member.role in roles:
+        return member
+    user_id = update.effective_user.id if update.effective_user else None
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=user_id,
+        action=action,
+        detail={"refused": "not superadmin" if superadmin else "not admin"},
+        allowed=False,
+    )
+    log.warning("refused %s for a non-admin", action)
+    lang = member.language if member else user_language(update)
+    if update.callback_query is not None:
+        await answer(update, ctx, "admin_only", lang)
+    else:
+        await send(update, ctx, "admin_only", lang, superadmin=superadmin)
+    return None

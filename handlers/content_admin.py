@@ -1,0 +1,175 @@
+"""HR's question bank workflow: /soal_template, upload a filled sheet, preview, import;
+/soal_ekspor."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Document, InputFile, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.deps import BotContext
+from bot.quiz_message import send_quiz
+from bot.services.quiz import quiz_payload
+from content.loader import Question
+from content.xlsx import MAX_BYTES, SheetRejected, export_bytes, parse_sheet, template_bytes
+from db.queries import audit
+from db.queries import content as content_db
+from handlers import messages
+from handlers.admin_common import ADMIN_ROLES, require_admin
+from handlers.common import answer, current_member, edit, send
+
+log = logging.getLogger(__name__)
+
+PREVIEW = 3
+MAX_ERRORS_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    file_unique_id: str
+    questions: list[Question]
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("soal_template", send_template, filters=private))
+    app.add_handler(CommandHandler("soal_ekspor", export, filters=private))
+    app.add_handler(MessageHandler(private & filters.Document.ALL, on_document))
+    app.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^soal:"))
+
+
+async def send_template(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "content_template")
+    if admin is None:
+        return
+    assert update.effective_chat is not None
+    await ctx.bot.send_document(
+        update.effective_chat.id,
+        InputFile(template_bytes(), filename="templat_soal_berakhlak.xlsx"),
+        caption=ctx.renderer.text("content_template", admin.language),
+    )
+
+
+async def export(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "content_export")
+    if admin is None:
+        return
+    assert update.effective_chat is not None
+    questions = await ctx.db.run(content_db.active_questions)
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=admin.telegram_user_id,
+        action="content_export",
+        audience_size=len(questions),
+    )
+    await ctx.bot.send_document(
+        update.effective_chat.id,
+        InputFile(export_bytes(questions), filename="bank_soal_berakhlak.xlsx"),
+        caption=ctx.renderer.text("content_exported", admin.language, count=len(questions)),
+    )
+
+
+async def on_document(update: Update, ctx: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    member = await current_member(update, ctx)
+    if member is None or member.role not in ADMIN_ROLES:
+        # Only admins upload spreadsheets; anyone else gets the ordinary reply.
+        await messages.on_message(update, ctx)
+        return
+    admin = member
+    lang = admin.language
+    document: Document = message.document
+    if document.file_size is not None and document.file_size > MAX_BYTES:
+        await send(
+            update,
+            ctx,
+            "content_rejected",
+            lang,
+            errors=[f"Berkas {document.file_size // (1024 * 1024)} MB; maksimal 5 MB."],
+            more=0,
+        )
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    guideline_codes = ctx.deps.content.guideline_codes
+    ids = await ctx.db.run(content_db.bank_ids)
+    numbers = await ctx.db.run(content_db.next_hr_numbers)
+    reserved = frozenset(qid for qid, source in ids.items() if source == "bank")
+    try:
+        questions = await _parse(ctx, data, guideline_codes, reserved, numbers)
+    except SheetRejected as rejected:
+        errors = [str(e) for e in rejected.errors]
+        await send(
+            update,
+            ctx,
+            "content_rejected",
+            lang,
+            errors=errors[:MAX_ERRORS_SHOWN],
+            more=max(0, len(errors) - MAX_ERRORS_SHOWN),
+        )
+        return
+    ctx.deps.pending_imports[admin.telegram_user_id] = PendingImport(
+        document.file_unique_id, questions
+    )
+    new = sum(1 for q in questions if q.id not in ids)
+    await send(
+        update,
+        ctx,
+        "content_preview_intro",
+        lang,
+        count=len(questions),
+        new=new,
+        updated=len(questions) - new,
+        shown=min(PREVIEW, len(questions)),
+    )
+    for question in questions[:PREVIEW]:
+        await send_quiz(ctx.bot, message.chat_id, quiz_payload(question), ctx.renderer, lang)
+    rows = [
+        [(ctx.renderer.label("import_confirm", lang, count=len(questions)), "soal:ok")],
+        [(ctx.renderer.label("cancel", lang), "soal:no")],
+    ]
+    await send(update, ctx, "content_confirm", lang, rows=rows, count=len(questions))
+
+
+async def _parse(
+    ctx: BotContext,
+    data: bytes,
+    guideline_codes: dict[str, str],
+    reserved: frozenset[str],
+    numbers: dict[str, int],
+) -> list[Question]:
+    import asyncio
+
+    # openpyxl parses in Python for hundreds of milliseconds: keep it off the event loop.
+    return await asyncio.to_thread(
+        parse_sheet, data, guideline_codes, reserved_ids=reserved, next_id=numbers
+    )
+
+
+async def on_confirm(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    admin = await require_admin(update, ctx, "content_import")
+    if admin is None:
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    pending = ctx.deps.pending_imports.pop(admin.telegram_user_id, None)
+    if query.data not in ("soal:ok", "soal:no") or pending is None:
+        await answer(update, ctx, "button_stale", admin.language)
+        return
+    await answer(update, ctx)
+    if query.data == "soal:no":
+        await edit(message, ctx, "content_cancelled", admin.language)
+        return
+    result = await ctx.db.run(content_db.import_questions, questions=pending.questions)
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=admin.telegram_user_id,
+        action="content_import",
+        detail={"added": result.added, "updated": result.updated},
+        audience_size=len(pending.questions),
+    )
+    log.info("content import: %s added, %s updated", result.added, result.updated)
+    await edit(message, ctx, "content_imported", admin.language, result=result)
