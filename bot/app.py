@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Settings
 from bot.deps import BotContext, Deps
+from bot.ratelimit import PoliteRateLimiter
 from bot.render import Renderer, default_renderer
 from bot.updates import PerUserUpdateProcessor
 from content.loader import Content, shipped_content
@@ -53,17 +53,12 @@ def build_application(
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(_post_init)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(PoliteRateLimiter())
     app = builder.build()
     app.bot_data["deps"] = deps
 

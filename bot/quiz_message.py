@@ -14,9 +14,11 @@ async def send_quiz(
 ) -> Message:
     """Returns the poll message; its `poll.id` is what a later `poll_answer` names."""
     if payload.scene:
-        await bot.send_message(chat_id, renderer.text("quiz_scene", lang, scene=payload.scene))
+        await bot.send_message(
+            chat_id, renderer.text("quiz_scene", lang, scene=payload.scene), parse_mode="HTML"
+        )
     poll = dict(payload.poll)
-    # The Application's default parse mode is HTML; quiz texts are plain, so say so.
+    # Quiz texts are plain: no parse mode anywhere, so "<" and "&" stay literal.
     options = [InputPollOption(text, text_parse_mode=None) for text in poll.pop("options")]
     return await bot.send_poll(
         chat_id,

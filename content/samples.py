@@ -62,9 +62,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
     return {
         "welcome": plain,
         "consent": plain,
-        "consent_given": plain,
         "consent_declined": plain,
-        "language_chosen": plain,
         "ask_name": plain,
         "name_invalid": [
             {"problem": p, "length": 5000}
@@ -84,12 +82,10 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
             {"problem": p, "length": 17}
             for p in ("not_digits", "length", "birth_date", "sex_digit", "appointment")
         ],
-        "nip_skipped": plain,
         "summary": [
             {"draft": SampleDraft(), "unit": unit},
             {"draft": SampleDraft(nip=None), "unit": None},
         ],
-        "summary_saved": plain,
         "redo": plain,
         "registered": [{"member": member}],
         "already_registered": [{"member": member}],
@@ -129,7 +125,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "content_cancelled": plain,
         "content_imported": [{"result": _Result()}],
         "admin_only": [{"superadmin": True}, {"superadmin": False}],
-        "statistics": [{"rows": [(HOSTILE, 12), (LONG[:100], 3)] * 20, "total": 123}],
+        "statistics": [{"opds": [(HOSTILE, 12), (LONG[:100], 3)] * 20, "total": 123}],
     }
 
 

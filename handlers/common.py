@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.deps import BotContext
@@ -17,6 +18,9 @@ from db.queries.members import MemberInfo, get_member
 log = logging.getLogger(__name__)
 
 Button = tuple[str, str]  # (label, callback_data)
+# Passed explicitly rather than through Defaults: PTB would add a default parse_mode to
+# calls that have none (editMessageReplyMarkup), which the strict sandbox rejects.
+HTML = ParseMode.HTML
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
@@ -52,7 +56,7 @@ async def send(
     if chat is None:
         return None
     text = ctx.renderer.text(template, lang, **context)
-    return await ctx.bot.send_message(chat.id, text, reply_markup=keyboard(rows))
+    return await ctx.bot.send_message(chat.id, text, parse_mode=HTML, reply_markup=keyboard(rows))
 
 
 async def edit(
@@ -73,11 +77,24 @@ async def edit(
             text,
             chat_id=message.chat_id,
             message_id=message.message_id,
+            parse_mode=HTML,
             reply_markup=keyboard(rows),
         )
     except BadRequest as exc:
         # The message may have been deleted by the user meanwhile: nothing to edit.
         log.info("edit skipped: %s", exc.message)
+
+
+async def close(message: Message | None, ctx: BotContext) -> None:
+    """Take the buttons off a message the person has answered; its text stays readable."""
+    if message is None or message.reply_markup is None:
+        return
+    try:
+        await ctx.bot.edit_message_reply_markup(
+            chat_id=message.chat_id, message_id=message.message_id, reply_markup=None
+        )
+    except BadRequest as exc:
+        log.info("closing skipped: %s", exc.message)
 
 
 async def answer(

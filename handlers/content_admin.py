@@ -18,7 +18,7 @@ from db.queries import audit
 from db.queries import content as content_db
 from handlers import messages
 from handlers.admin_common import ADMIN_ROLES, require_admin
-from handlers.common import answer, current_member, edit, send
+from handlers.common import HTML, answer, current_member, edit, send
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ async def send_template(update: Update, ctx: BotContext) -> None:
         update.effective_chat.id,
         InputFile(template_bytes(), filename="templat_soal_berakhlak.xlsx"),
         caption=ctx.renderer.text("content_template", admin.language),
+        parse_mode=HTML,
     )
 
 
@@ -68,6 +69,7 @@ async def export(update: Update, ctx: BotContext) -> None:
         update.effective_chat.id,
         InputFile(export_bytes(questions), filename="bank_soal_berakhlak.xlsx"),
         caption=ctx.renderer.text("content_exported", admin.language, count=len(questions)),
+        parse_mode=HTML,
     )
 
 

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
 from bot.deps import BotContext
-from handlers.common import was_answered
+from handlers.common import HTML, was_answered
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ async def on_error(update: object, ctx: BotContext) -> None:
         query = update.callback_query
         if query is not None and not was_answered(ctx, query.id):
             await query.answer()
-        await ctx.bot.send_message(update.effective_chat.id, ctx.renderer.text("error", "id"))
+        await ctx.bot.send_message(
+            update.effective_chat.id, ctx.renderer.text("error", "id"), parse_mode=HTML
+        )
     except TelegramError:
         pass

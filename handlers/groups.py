@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.deps import BotContext
+from handlers.common import HTML
 
 
 class _AddressedToBot(filters.MessageFilter):
@@ -35,4 +36,6 @@ async def group_command(update: Update, ctx: BotContext) -> None:
         [[InlineKeyboardButton(ctx.renderer.label("open_private", "id"), url=link)]]
     )
     template = "group_help" if command == "/bantuan" else "group_private_only"
-    await message.reply_text(ctx.renderer.text(template, "id"), reply_markup=markup)
+    await message.reply_text(
+        ctx.renderer.text(template, "id"), parse_mode=HTML, reply_markup=markup
+    )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.deps import BotContext
 from db.queries import members
 from handlers import registration
-from handlers.common import current_member, send, user_language
+from handlers.common import answer, current_member, send, user_language
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -17,6 +17,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_message),
     )
+    app.add_handler(CallbackQueryHandler(unknown_button))
 
 
 async def on_message(update: Update, ctx: BotContext) -> None:
@@ -31,6 +32,12 @@ async def on_message(update: Update, ctx: BotContext) -> None:
         await send(update, ctx, "not_registered", user_language(update))
         return
     await send(update, ctx, "nothing_expected", member.language)
+
+
+async def unknown_button(update: Update, ctx: BotContext) -> None:
+    """Callback data no feature claims: an old version's button or a forged one."""
+    member = await current_member(update, ctx)
+    await answer(update, ctx, "button_unknown", member.language if member else "id")
 
 
 async def unknown_command(update: Update, ctx: BotContext) -> None:

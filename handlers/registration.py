@@ -19,9 +19,10 @@ from bot.deps import BotContext
 from bot.nip import check_nip
 from bot.render import LANGUAGES
 from bot.services.names import check_name
+from bot.services.unit_search import search_words
 from db.models import Registration, Role
 from db.queries import members, units
-from handlers.common import Button, answer, current_member, edit, send, user_language
+from handlers.common import Button, answer, close, current_member, edit, send, user_language
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ async def search_unit(update: Update, ctx: BotContext, draft: Registration, text
     if not query or len(query) > MAX_SEARCH:
         await send(update, ctx, "unit_search_invalid", draft.language, limit=MAX_SEARCH)
         return
-    found = await ctx.db.run(units.search_units, text=query, limit=PAGE)
+    found = await ctx.db.run(units.search_units, words=search_words(query), limit=PAGE)
     rows: list[list[Button]] = [[(u.name, f"reg:unit:{u.id}")] for u in found]
     rows.append([(ctx.renderer.label("unit_list", draft.language), "reg:opdp:0")])
     sent = await send(
@@ -169,9 +170,9 @@ async def on_button(update: Update, ctx: BotContext) -> None:
         draft is not None and message is not None and draft.prompt_message_id == message.message_id
     )
     if draft is None or not live:
+        # The live message is still in the chat; a notice is enough, and re-sending the
+        # prompt for every stale press would flood the chat.
         await answer(update, ctx, "button_stale", lang)
-        if draft is not None:
-            await prompt(update, ctx, draft)
         return
     await _dispatch(update, ctx, draft, match, message)
 
@@ -188,7 +189,7 @@ async def _dispatch(
     if match["lang"] and step == LANG and match["code"] in LANGUAGES:
         draft.language = match["code"]
         await answer(update, ctx)
-        await edit(message, ctx, "language_chosen", draft.language)
+        await close(message, ctx)
         draft.step = CONSENT
         await prompt(update, ctx, draft)
     elif match["consent"] and step == CONSENT:
@@ -198,7 +199,7 @@ async def _dispatch(
             await edit(message, ctx, "consent_declined", lang)
             return
         draft.consent_at = datetime.now(UTC)
-        await edit(message, ctx, "consent_given", lang)
+        await close(message, ctx)
         draft.step = NAME
         await prompt(update, ctx, draft)
     elif match["opdp"] and step == UNIT:
@@ -218,7 +219,7 @@ async def _dispatch(
         await choose_unit(update, ctx, draft, int(match["unit_id"]), message)
     elif match["skipnip"] and step == NIP:
         await answer(update, ctx)
-        await edit(message, ctx, "nip_skipped", lang)
+        await close(message, ctx)
         draft.nip = None
         draft.step = CONFIRM
         await prompt(update, ctx, draft)
@@ -234,12 +235,16 @@ async def _dispatch(
         await prompt(update, ctx, draft)
     else:
         await answer(update, ctx, "button_stale", lang)
-        await prompt(update, ctx, draft)
 
 
 async def prompt(update: Update, ctx: BotContext, draft: Registration) -> None:
-    """Send the question of the draft's current step as a new live message."""
+    """Send the question of the draft's current step as a new live message.
+
+    The draft is saved before the message goes out, so whoever sees the question (the
+    person, or a test) finds the database already there.
+    """
     lang = draft.language
+    await ctx.db.run(members.save_draft, draft=draft)
     sent: Message | None
     if draft.step == LANG:
         rows = [
@@ -270,9 +275,10 @@ async def prompt(update: Update, ctx: BotContext, draft: Registration) -> None:
 
 
 async def _save(ctx: BotContext, draft: Registration, sent: Message | None) -> None:
+    """Remember the message whose buttons are live now."""
     if sent is not None and sent.reply_markup is not None:
         draft.prompt_message_id = sent.message_id
-    await ctx.db.run(members.save_draft, draft=draft)
+        await ctx.db.run(members.save_draft, draft=draft)
 
 
 def _page_rows(
@@ -395,7 +401,7 @@ async def finish(
         await send(update, ctx, "unit_gone", draft.language)
         await prompt(update, ctx, draft)
         return
-    await edit(message, ctx, "summary_saved", draft.language)
+    await close(message, ctx)
     await send(update, ctx, "registered", member.language, member=member)
     refresh = ctx.deps.extra.get("refresh_commands")
     if callable(refresh):

@@ -26,4 +26,4 @@ async def statistics(update: Update, ctx: BotContext) -> None:
     await ctx.db.run(
         audit.record, actor_user_id=admin.telegram_user_id, action="statistics", audience_size=total
     )
-    await send(update, ctx, "statistics", admin.language, rows=rows[:MAX_ROWS], total=total)
+    await send(update, ctx, "statistics", admin.language, opds=rows[:MAX_ROWS], total=total)

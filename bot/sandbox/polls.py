@@ -50,6 +50,7 @@ async def send_poll(ctx: Ctx, p: JSON) -> JSON:
         "type": poll_type,
         "allows_multiple_answers": bool(p.get("allows_multiple_answers", False)),
         "allows_revoting": bool(p.get("allows_revoting", poll_type != "quiz")),
+        "members_only": bool(p.get("members_only", False)),
     }
     if question_entities:
         poll["question_entities"] = question_entities

@@ -7,6 +7,7 @@ coroutines (long polls, webhook senders, simulated users) that wait for a change
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import secrets
@@ -81,12 +82,11 @@ class Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float | None) -> None:
+    async def wait(self, seconds: float | None) -> None:
+        """Return when fired or after ``seconds`` (None: no limit), whichever is first."""
         event = self._event
-        try:
-            await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), seconds)
 
 
 @dataclass
@@ -469,6 +469,7 @@ class World:
         self.callback_timeout = callback_timeout
         self.privacy_mode = privacy_mode
         self.webhook_retry_delay = 0.2
+        self.closing = False  # set on shutdown so held long polls return at once
         self._primary_token = token
         self.bots: dict[str, BotState] = {}
         self.bot_tokens_by_id: dict[int, str] = {}

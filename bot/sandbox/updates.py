@@ -86,6 +86,8 @@ async def get_updates(ctx: Ctx, p: JSON) -> list[JSON]:
                 raise ApiError(409, CONFLICT_WEBHOOK)
             if bot.updates:
                 return bot.updates[:limit]
+            if ctx.world.closing:
+                return []
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []

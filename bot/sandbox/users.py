@@ -133,7 +133,7 @@ class _ChatObserver:
         """Bot actions not yet consumed by next_message, without consuming them."""
         return list(self._chat().events[self._cursor :])
 
-    async def next_message(self, timeout: float = 5.0) -> BotMessage:
+    async def next_message(self, timeout: float = 5.0) -> BotMessage:  # noqa: ASYNC109 (the documented API)
         """The next message the bot sent, edited, deleted or pinned in this chat."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

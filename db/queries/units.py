@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from db.models import Member, Unit, utcnow
@@ -74,15 +74,20 @@ def list_children(*, session: Session, opd_id: int) -> list[UnitInfo]:
     return [_info(u, parent) for u in rows]
 
 
-def search_units(*, session: Session, text: str, limit: int = 8) -> list[UnitInfo]:
-    """Units whose name contains every word typed, unit kerja before OPD."""
-    words = [w for w in text.lower().split() if w][:5]
+def search_units(*, session: Session, words: list[str], limit: int = 8) -> list[UnitInfo]:
+    """Units whose name or code contains every word, unit kerja before OPD."""
     if not words:
         return []
     query = select(Unit).where(Unit.active)
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(Unit.name).like(f"%{escaped}%", escape="\\"))
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                func.lower(Unit.name).like(pattern, escape="\\"),
+                func.lower(Unit.code).like(pattern, escape="\\"),
+            )
+        )
     rows = session.exec(query.order_by(col(Unit.parent_id).is_(None), Unit.name)).all()
     parents = {u.id: u for u in session.exec(select(Unit).where(col(Unit.parent_id).is_(None)))}
     leaves = [u for u in rows if u.parent_id is not None or not _has_children(session, u)]
