@@ -106,6 +106,7 @@ class Sandbox:
         self.host = host
         self.port = port
         self.control_api = control_api
+        self.max_calls: int | None = None  # the standalone server keeps only the newest
         self.users: dict[int, SimUser] = {}
         self.groups: dict[int, SimGroup] = {}
         self._runner: web.AppRunner | None = None
@@ -370,10 +371,14 @@ class Sandbox:
         started: float,
         bot: Any,
     ) -> None:
-        self.world.calls.append(
+        calls = self.world.calls
+        if self.max_calls is not None and len(calls) >= self.max_calls:
+            del calls[: len(calls) - self.max_calls + 1]
+        calls.append(
             ApiCall(
                 method=method,
-                params=summarize(params),
+                # Texts stay whole so tests can assert on them; uploads become a summary.
+                params=summarize(params, limit=100_000),
                 ok=status == 200,
                 status=status,
                 description=description,
@@ -415,6 +420,7 @@ def run_standalone(host: str = "127.0.0.1", port: int = 8081, **options: Any) ->
     async def serve() -> None:
         sandbox = Sandbox(host=host, port=port, **options)
         sandbox.world.on_violation = report
+        sandbox.max_calls = 10_000
         await sandbox.start()
         print(f"Bot API base URL:  {sandbox.api_base_url}  (files: {sandbox.file_base_url})")
         print(f"Control API:       {sandbox.control_url}")

@@ -12,7 +12,9 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     PollAnswerHandler,
+    filters,
 )
 
 from bot.sandbox import Sandbox
@@ -58,11 +60,22 @@ async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await context.bot.send_message(answer.user.id, f"Jawaban diterima: {answer.option_ids}")
 
 
+async def echo_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    file = await message.document.get_file()
+    data = await file.download_as_bytearray()
+    await message.reply_document(
+        bytes(data).upper(), filename="balasan.txt", caption=f"{len(data)} byte diterima"
+    )
+
+
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("kuis", quiz))
     app.add_handler(CallbackQueryHandler(choice))
     app.add_handler(PollAnswerHandler(poll_answer))
+    app.add_handler(MessageHandler(filters.Document.ALL, echo_file))
 
 
 async def conversation(sandbox: Sandbox) -> None:
@@ -87,6 +100,12 @@ async def conversation(sandbox: Sandbox) -> None:
     confirmation = await budi.next_message()
     assert confirmation.text == "Jawaban diterima: (0,)"
     assert votes == [(budi.id, (0,))]
+
+    await budi.upload_document("catatan.txt", b"integritas", mime_type="text/plain")
+    echoed = await budi.next_message()
+    assert echoed.caption == "10 byte diterima"
+    assert echoed.document is not None and echoed.document["file_name"] == "balasan.txt"
+    assert sandbox.world.files[echoed.document["file_id"]].data == b"INTEGRITAS"
     await sandbox.wait_idle()
 
 
@@ -106,7 +125,8 @@ async def test_bot_runs_clean_with_webhook(sandbox: Sandbox, ptb_app_factory: An
     # wrong one PTB refuses the request.
     async with httpx.AsyncClient() as client:
         url = f"http://127.0.0.1:{port}/telegram"
-        update = {"update_id": 999, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}}  # fmt: skip
+        chat = {"id": 1, "type": "private"}
+        update = {"update_id": 999, "message": {"message_id": 1, "date": 0, "chat": chat}}
         wrong = await client.post(
             url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
         )

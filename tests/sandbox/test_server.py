@@ -604,3 +604,96 @@ async def test_control_api_drives_users(
     taken = (await http.post("/sandbox/violations/take")).json()["result"]
     assert taken[0]["description"] == "Bad Request: chat not found"
     assert json.dumps(taken)
+
+
+# --- more methods and user actions -----------------------------------------------------------
+
+
+async def test_user_edits_blocks_and_chat_actions(api: Api, sandbox: Sandbox) -> None:
+    user = await started_user(sandbox)
+    sent = await user.send("typo")
+    await user.edit(sent, "fixed #berakhlak")
+    await user.block()
+    updates = await api.ok("getUpdates")
+    assert updates[1]["message"]["text"] == "typo"
+    edited = updates[2]["edited_message"]
+    assert edited["text"] == "fixed #berakhlak" and "edit_date" in edited
+    assert edited["entities"] == [{"type": "hashtag", "offset": 6, "length": 10}]
+    member = updates[3]["my_chat_member"]
+    assert member["old_chat_member"]["status"] == "member"
+    assert member["new_chat_member"]["status"] == "kicked"
+    await user.unblock()
+    assert await api.ok("sendChatAction", chat_id=user.chat_id, action="typing") is True
+    await api.error("sendChatAction", 400, chat_id=user.chat_id, action="dancing")
+    chat = await api.ok("getChat", chat_id=user.chat_id)
+    assert chat["type"] == "private" and chat["first_name"] == "Budi"
+    sandbox.take_violations()
+
+
+async def test_copy_forward_and_delete_many(api: Api, sandbox: Sandbox) -> None:
+    budi = await started_user(sandbox)
+    siti = await started_user(sandbox, "Siti Aminah")
+    original = await budi.send("Laporan harian")
+    copied = await api.ok(
+        "copyMessage", chat_id=siti.chat_id, from_chat_id=budi.chat_id,
+        message_id=original["message_id"],
+    )  # fmt: skip
+    assert copied == {"message_id": 2}
+    forwarded = await api.ok(
+        "forwardMessage", chat_id=siti.chat_id, from_chat_id=budi.chat_id,
+        message_id=original["message_id"],
+    )  # fmt: skip
+    assert forwarded["forward_origin"]["sender_user"]["id"] == budi.id
+    assert [m.get("text") for m in siti.transcript[-2:]] == ["Laporan harian"] * 2
+    assert await api.ok("deleteMessages", chat_id=siti.chat_id, message_ids=[2, 3, 99]) is True
+    assert [m["message_id"] for m in siti.transcript] == [1]
+
+
+async def test_bot_upload_over_50_mb_is_too_large(
+    http: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    user = await started_user(sandbox)
+    response = await http.post(
+        f"/bot{sandbox.token}/sendDocument",
+        data={"chat_id": str(user.chat_id)},
+        files={"document": ("big.bin", b"\0" * (50 * 1024 * 1024 + 1), "application/zip")},
+    )
+    assert response.status_code == 413
+    assert response.json()["description"] == "Request Entity Too Large"
+    sandbox.take_violations()
+
+
+async def test_paid_broadcast_uses_the_higher_global_limit(api: Api, sandbox: Sandbox) -> None:
+    users = [await started_user(sandbox, f"User {i}") for i in range(5)]
+    results = await asyncio.gather(
+        *(
+            api.raw("sendMessage", chat_id=u.chat_id, text=str(i), allow_paid_broadcast=True)
+            for i in range(8)
+            for u in users
+        )
+    )
+    assert all(status == 200 for status, _ in results)
+
+
+@pytest.mark.sandbox(rate_limits=RateLimits(max_inflight=2))
+async def test_too_many_concurrent_requests(api: Api, sandbox: Sandbox) -> None:
+    await started_user(sandbox)
+    results = await asyncio.gather(*(api.raw("getMe") for _ in range(30)))
+    statuses = {status for status, _ in results}
+    assert 200 in statuses
+    if 429 in statuses:  # concurrency on loopback is not guaranteed, the limit is
+        assert all(v.note == "too many concurrent requests" for v in sandbox.take_violations())
+
+
+async def test_wait_idle_and_silence(api: Api, sandbox: Sandbox) -> None:
+    user = await started_user(sandbox)
+    await api.ok("getUpdates", offset=-1)
+    await sandbox.wait_idle(quiet=0.05)
+    await user.expect_silence(0.05)
+    await api.ok("sendMessage", chat_id=user.chat_id, text="hi")
+    assert [m.text for m in user.pending()] == ["hi"]
+    with pytest.raises(AssertionError, match="expected no message"):
+        await user.expect_silence(0.01)
+    await user.next_message()
+    with pytest.raises(AssertionError, match="recent transcript"):
+        await user.next_message(timeout=0.05)

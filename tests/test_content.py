@@ -1,0 +1,145 @@
+"""The shipped content: counts the issue promises, Telegram's limits, and precise failures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from bot.render import LANGUAGES, Renderer
+from bot.sandbox.formatting import parse_html, utf16_len
+from content.check import check_all, check_templates
+from content.loader import CONTENT, counts, load_content
+from content.samples import SAMPLES
+
+SHIPPED = load_content()
+
+
+def test_shipped_content_has_no_problems() -> None:
+    _, problems = check_all()
+    assert problems == []
+
+
+def test_bank_sizes_per_value_guideline_and_kind() -> None:
+    tally = counts(SHIPPED.questions)
+    total = len(SHIPPED.questions)
+    assert total >= 140
+    assert len(tally["value"]) == 7 and min(tally["value"].values()) >= 20
+    assert len(tally["guideline"]) == 21 and min(tally["guideline"].values()) >= 5
+    assert tally["kind"]["scenario"] / total >= 0.70
+    assert tally["kind"].get("recall", 0) / total <= 0.10
+    assert set(tally["difficulty"]) == {"1", "2", "3"}
+
+
+def test_every_item_fits_a_telegram_quiz() -> None:
+    for q in SHIPPED.questions:
+        assert 1 <= len(q.question) <= 300, q.id
+        assert 3 <= len(q.options) <= 4, q.id
+        assert all(1 <= len(o) <= 100 for o in q.options), q.id
+        assert 0 <= q.correct < len(q.options), q.id
+        assert len(q.explanation) <= 200 and q.explanation.count("\n") <= 2, q.id
+
+
+def test_no_two_items_alike() -> None:
+    questions = [(q.scene or "") + q.question for q in SHIPPED.questions]
+    assert len(set(questions)) == len(questions)
+    assert len({q.id for q in SHIPPED.questions}) == len(SHIPPED.questions)
+
+
+def test_prompts_three_per_guideline() -> None:
+    per: dict[str, int] = {}
+    for p in SHIPPED.prompts:
+        per[p.guideline] = per.get(p.guideline, 0) + 1
+    assert len(per) == 21 and set(per.values()) == {3}
+
+
+def test_values_carry_the_official_wording() -> None:
+    bp = SHIPPED.value("BP")
+    assert bp is not None and bp.definition.startswith("Komitmen memberikan pelayanan prima")
+    assert [g.text for g in bp.guidelines][0] == "Memahami dan memenuhi kebutuhan masyarakat"
+    assert all(g.explanation and g.example for v in SHIPPED.values for g in v.guidelines)
+
+
+def test_holidays_cover_this_and_next_year() -> None:
+    years = {h.date.year for h in SHIPPED.holidays}
+    assert {2026, 2027} <= years
+
+
+def test_every_template_renders_hostile_data_within_telegram_rules() -> None:
+    renderer = Renderer()
+    assert check_templates(renderer) == []
+    for name in renderer.names():
+        assert name in SAMPLES, f"no hostile sample for template {name}"
+        for lang in LANGUAGES:
+            for context in SAMPLES[name]:
+                text = renderer.text(name, lang, **context)
+                plain, _ = parse_html(text)  # raises like Telegram on broken HTML
+                assert 0 < utf16_len(plain) <= 4096
+                assert "<b>Tom" not in text  # user strings arrive escaped
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A copy of content/ whose files we break one way per test."""
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return root
+
+
+def _break_item(root: Path, **changes: object) -> None:
+    path = root / "questions" / "BP.yaml"
+    items = yaml.safe_load(path.read_text("utf-8"))
+    items[0].update(changes)
+    path.write_text(yaml.safe_dump(items, allow_unicode=True), "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"question": "x" * 301}, "pertanyaan 301 karakter; kuis Telegram maksimal 300"),
+        ({"options": ["a", "b", "c", "y" * 101]}, "pilihan 4 101 karakter"),
+        ({"explanation": "z" * 201}, "alasan 201 karakter"),
+        ({"explanation": "a\nb\nc\nd"}, "lebih dari 2 baris baru"),
+        ({"correct": 7}, "jawaban benar nomor 8 tidak ada"),
+        ({"correct": [0, 1]}, "jawaban benar harus tepat satu"),
+        ({"guideline": "ZZ9"}, "kode panduan 'ZZ9' tidak dikenal"),
+        ({"guideline": "AK1"}, "panduan AK1 bukan milik nilai BP"),
+        ({"kind": "trivia"}, "kind harus scenario, guideline atau recall"),
+        ({"options": ["a", "a", "b"]}, "dua pilihan jawaban sama"),
+        ({"id": "BP-002"}, "id ganda"),
+    ],
+)
+def test_check_names_file_item_and_rule(broken: Path, changes: dict, rule: str) -> None:
+    _break_item(broken, **changes)
+    content = load_content(broken)
+    messages = [str(p) for p in content.problems]
+    assert any(m.startswith("content/questions/BP.yaml: ") and rule in m for m in messages), (
+        messages
+    )
+
+
+def test_broken_template_is_reported(broken: Path) -> None:
+    (broken / "templates" / "id" / "welcome.html").write_text("Halo<br>{{ nama }}", "utf-8")
+    problems = [str(p) for p in check_templates(Renderer(broken / "templates"))]
+    assert any("welcome" in p and ("br" in p or "does not render" in p) for p in problems)
+
+
+def test_cli_check_fails_with_status_and_report(
+    broken: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import content.check as check
+
+    _break_item(broken, question="")
+    monkeypatch.setattr(check, "CONTENT", broken)
+    monkeypatch.setattr(check.check_all, "__defaults__", (broken,))
+    assert main(["content", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "content/questions/BP.yaml: BP-001: pertanyaan kosong" in err
+
+
+def test_cli_check_passes_on_shipped_content(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "check"]) == 0
+    assert "Content OK" in capsys.readouterr().out
