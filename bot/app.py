@@ -14,7 +14,7 @@ from bot.render import Renderer, default_renderer
 from bot.updates import PerUserUpdateProcessor
 from content.loader import Content, shipped_content
 from db.engine import Database
-from db.queries.members import MemberInfo
+from db.queries.members import MemberInfo, list_admins
 from handlers import (
     content_admin,
     errors,
@@ -82,3 +82,5 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     deps: Deps = app.bot_data["deps"]
     deps.bot_username = app.bot.username
     await help.set_default_menus(app, deps)
+    for admin in await deps.db.run(list_admins):
+        await help.set_member_menu(app, deps, admin)

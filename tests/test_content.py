@@ -59,7 +59,7 @@ def test_prompts_three_per_guideline() -> None:
 def test_values_carry_the_official_wording() -> None:
     bp = SHIPPED.value("BP")
     assert bp is not None and bp.definition.startswith("Komitmen memberikan pelayanan prima")
-    assert [g.text for g in bp.guidelines][0] == "Memahami dan memenuhi kebutuhan masyarakat"
+    assert bp.guidelines[0].text == "Memahami dan memenuhi kebutuhan masyarakat"
     assert all(g.explanation and g.example for v in SHIPPED.values for g in v.guidelines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from bot.sandbox.formatting import detect_entities
@@ -218,8 +219,16 @@ class SimUser(_ChatObserver):
         return self.person.first_name
 
     @property
+    def last_name(self) -> str | None:
+        return self.person.last_name
+
+    @property
     def username(self) -> str | None:
         return self.person.username
+
+    @property
+    def language_code(self) -> str | None:
+        return self.person.language_code
 
     def to_json(self) -> JSON:
         return self.person.to_json()
@@ -262,8 +271,9 @@ class SimUser(_ChatObserver):
             raise SimulationError(f"{chat.title!r} was migrated to {chat.migrated_to}")
         return chat
 
-    def _write(self, chat: Chat, fields: JSON, reply_to: int | None) -> JSON:
+    def _write(self, chat: Chat, fields: JSON, reply_to: MessageRef | None) -> JSON:
         if reply_to is not None:
+            reply_to = _ref(reply_to, chat.id)[1]
             target = chat.messages.get(reply_to)
             if target is None:
                 raise SimulationError(f"message {reply_to} does not exist in chat {chat.id}")
@@ -288,13 +298,15 @@ class SimUser(_ChatObserver):
 
     # --- actions ---------------------------------------------------------------------------
 
-    async def send(self, text: str, *, reply_to: int | None = None) -> JSON:
+    async def send(self, text: str, *, reply_to: MessageRef | None = None) -> JSON:
         """Send text to the bot in the private chat; returns the user's Message."""
         message = self._write(self._chat_by_id(self.chat_id), self._text_fields(text), reply_to)
         await asyncio.sleep(0)
         return message
 
-    async def send_in(self, group: SimGroup, text: str, *, reply_to: int | None = None) -> JSON:
+    async def send_in(
+        self, group: SimGroup, text: str, *, reply_to: MessageRef | None = None
+    ) -> JSON:
         chat = self._chat_by_id(group.chat_id)
         message = self._write(chat, self._text_fields(text), reply_to)
         await asyncio.sleep(0)
@@ -372,9 +384,14 @@ class SimUser(_ChatObserver):
         )
         if update is not None:
             record = CallbackRecord(
-                query_id, bot.id, self.id, chat.id, int(message["message_id"]), data,
-                time.monotonic(),
-            )  # fmt: skip
+                id=query_id,
+                bot_id=bot.id,
+                user_id=self.id,
+                chat_id=chat.id,
+                message_id=int(message["message_id"]),
+                data=data,
+                created=time.monotonic(),
+            )
             world.callbacks[query_id] = record
             loop = asyncio.get_running_loop()
             record.timer = loop.call_later(world.callback_timeout, expire_callback, world, record)
@@ -388,7 +405,7 @@ class SimUser(_ChatObserver):
             raise SimulationError(f"message {message_id} is not a poll")
         return chat, self._world.polls[current["poll"]["id"]]
 
-    async def answer_poll(self, message: MessageRef, option_ids: list[int]) -> None:
+    async def answer_poll(self, message: MessageRef, option_ids: Sequence[int]) -> None:
         chat, record = self._poll(message)
         bot = bot_by_id(self._world, record.bot_id) or self.bot
         cast_vote(self._world, bot, chat, self.person, record, list(option_ids))

@@ -180,3 +180,12 @@ def complete_registration(
     )
     session.delete(draft)
     return info
+
+
+def list_admins(*, session: Session) -> list[MemberInfo]:
+    rows = session.exec(
+        select(Member).where(
+            col(Member.role).in_([Role.ADMIN, Role.SUPERADMIN]), col(Member.deleted_at).is_(None)
+        )
+    ).all()
+    return [_info(session, m) for m in rows]

@@ -697,3 +697,36 @@ async def test_wait_idle_and_silence(api: Api, sandbox: Sandbox) -> None:
     await user.next_message()
     with pytest.raises(AssertionError, match="recent transcript"):
         await user.next_message(timeout=0.05)
+
+
+async def test_chat_member_updates_and_inaccessible_messages(api: Api, sandbox: Sandbox) -> None:
+    await api.ok("getUpdates", allowed_updates=["message", "chat_member", "callback_query"])
+    budi = await started_user(sandbox)
+    siti = sandbox.user("Siti Aminah")
+    group = sandbox.group("Tim")
+    await group.add(budi, admin=True)
+    await group.add_bot(admin=True)
+    await group.add(siti)
+    await group.remove(siti)
+    query = await budi.press_forged(424242, data="forged")
+    updates = await api.ok("getUpdates")
+    kinds = [next(k for k in u if k != "update_id") for u in updates]
+    assert kinds.count("chat_member") == 2
+    assert updates[-1]["callback_query"]["message"]["date"] == 0  # InaccessibleMessage
+    await api.ok("answerCallbackQuery", callback_query_id=query)
+
+
+async def test_reply_parameters(api: Api, sandbox: Sandbox) -> None:
+    user = await started_user(sandbox)
+    body = await api.error(
+        "sendMessage", 400, chat_id=user.chat_id, text="x", reply_parameters={"message_id": 99}
+    )
+    assert body["description"] == "Bad Request: message to be replied not found"
+    sandbox.take_violations()
+    lenient = {"message_id": 99, "allow_sending_without_reply": True}
+    sent = await api.ok("sendMessage", chat_id=user.chat_id, text="x", reply_parameters=lenient)
+    assert "reply_to_message" not in sent
+    sent = await api.ok(
+        "sendMessage", chat_id=user.chat_id, text="y", reply_parameters={"message_id": 1}
+    )
+    assert sent["reply_to_message"]["text"] == "/start"
