@@ -11,11 +11,14 @@ from bot.config import Settings
 from bot.deps import BotContext, Deps
 from bot.ratelimit import PoliteRateLimiter
 from bot.render import Renderer, default_renderer
+from bot.runtime import start_services, stop_services
 from bot.updates import PerUserUpdateProcessor
 from content.loader import Content, shipped_content
 from db.engine import Database
 from db.queries.members import MemberInfo, list_admins
 from handlers import (
+    admins,
+    broadcast,
     content_admin,
     errors,
     groups,
@@ -56,6 +59,7 @@ def build_application(
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(_post_init)
+        .post_stop(stop_services)
     )
     if rate_limiter:
         builder = builder.rate_limiter(PoliteRateLimiter())
@@ -71,6 +75,8 @@ def build_application(
     help.register(app)
     statistics.register(app)
     content_admin.register(app)
+    broadcast.register(app)
+    admins.register(app)
     groups.register(app)
     # Last: catches what no feature handled (handlers in one group match first-come).
     messages.register(app)
@@ -84,3 +90,4 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     await help.set_default_menus(app, deps)
     for admin in await deps.db.run(list_admins):
         await help.set_member_menu(app, deps, admin)
+    await start_services(app)

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Delivery engine: Telegram's limits, and how many requests may be in flight.
+    send_per_second: float = Field(default=30.0, gt=0, le=30)
+    paid_broadcast: bool = False
+    paid_per_second: float = Field(default=1000.0, gt=0, le=1000)
+    private_interval: float = Field(default=1.0, ge=1.0)
+    group_per_minute: int = Field(default=20, ge=1, le=20)
+    max_in_flight: int = Field(default=16, ge=1, le=100)
 
     @field_validator("superadmin_ids", mode="before")
     @classmethod

@@ -181,6 +181,8 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
     finally:
         await app.updater.stop()
         await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
         await app.shutdown()
         await sandbox.stop()
     chats = "\n\n".join(transcript(u) for u in (users[1], users[2]))

@@ -29,6 +29,12 @@ class Deps:
     # Spreadsheets validated and previewed, waiting for the admin's confirmation.
     pending_imports: dict[int, Any] = field(default_factory=dict)
     content: Content = field(default_factory=Content)
+    # Set by bot.services_runtime.start_services when the application starts.
+    sender: Any = None
+    progress_text: dict[int, str] = field(default_factory=dict)
+    schedule_broadcast: Any = None
+    unschedule_broadcast: Any = None
+    watch_broadcast: Any = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

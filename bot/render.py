@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
@@ -29,6 +31,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters["mask_nip"] = mask
+        self.env.filters["local"] = local_time
         self._labels = {lang: self._load_labels(lang) for lang in LANGUAGES}
 
     def _load_labels(self, lang: str) -> dict[str, str]:
@@ -61,6 +64,13 @@ class Renderer:
 
     def label_keys(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
         return sorted(self._labels.get(lang, {}))
+
+
+def local_time(value: datetime, tz: str, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    """A stored (UTC) time as the reader's wall clock."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
 @cache

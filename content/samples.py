@@ -54,6 +54,37 @@ class _Result:
     retired: int = 0
 
 
+@dataclass(frozen=True)
+class _Progress:
+    total: int = 5000
+    sent: int = 1400
+    failed: int = 12
+    blocked: int = 30
+    cancelled: int = 0
+    pending: int = 3558
+    unconfirmed: int = 3
+
+    @property
+    def remaining(self) -> int:
+        return self.pending
+
+
+@dataclass(frozen=True)
+class _Broadcast:
+    id: int = 7
+    status: str = "scheduled"
+    scheduled_at: datetime | None = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Audit:
+    at: datetime = datetime(2026, 11, 29, 3, 0)
+    actor_user_id: int | None = 5_000_000_001
+    action: str = "broadcast_send"
+    audience_size: int | None = 5000
+    allowed: bool = False
+
+
 def _variants() -> dict[str, list[dict[str, Any]]]:
     """Context per template; several where a template branches."""
     unit = SampleUnit()
@@ -124,8 +155,71 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "content_confirm": [{"count": 12}],
         "content_cancelled": plain,
         "content_imported": [{"result": _Result()}],
+        "bc_audience": plain,
+        "bc_units": [{"chosen": 3, "count": 120, "page": 1, "pages": 4}],
+        "bc_units_searching": plain,
+        "bc_ask_message": [{"count": 5000}],
+        "bc_invalid": [
+            {"problem": "placeholder", "detail": {"names": [HOSTILE]}},
+            {"problem": "html", "detail": {"reason": HOSTILE}},
+            {"problem": "too_long", "detail": {"length": 5000, "limit": 4096}},
+            {"problem": "empty", "detail": {}},
+            {"problem": "kind", "detail": {}},
+        ],
+        "bc_preview_intro": plain,
+        "bc_confirm": [{"count": 5000}],
+        "bc_ask_when": [{"tz": "Asia/Jakarta"}],
+        "bc_when_invalid": [{"problem": p} for p in ("past", "far", "format")],
+        "bc_scheduled": [
+            {"id": 7, "when": datetime(2026, 12, 1, 1, 0, tzinfo=UTC), "tz": "Asia/Makassar"}
+        ],
+        "bc_progress": [
+            {"id": 7, "p": None, "bar": "░" * 10, "percent": 0, "rate": 0.0, "eta": None},
+            {
+                "id": 7,
+                "p": _Progress(),
+                "bar": "▓▓▓░░░░░░░",
+                "percent": 30,
+                "rate": 29.4,
+                "eta": 3725,
+            },
+        ],
+        "bc_report": [
+            {
+                "id": 7,
+                "p": _Progress(),
+                "status": s,
+                "bar": "",
+                "percent": 100,
+                "rate": 1.0,
+                "eta": None,
+            }
+            for s in ("done", "cancelled")
+        ],
+        "bc_list": [
+            {
+                "items": [{"info": _Broadcast(), "p": _Progress(), "preview": HOSTILE}] * 10,
+                "tz": "Asia/Jakarta",
+            },
+            {"items": [], "tz": "Asia/Jakarta"},
+        ],
+        "bc_cancel_menu": [{"count": 2}, {"count": 0}],
+        "bc_stopped": [{"id": 7, "rows_cancelled": 1200}],
+        "bc_cancelled": plain,
+        "admin_add_usage": plain,
+        "admin_candidates": [{"query": HOSTILE, "count": 3}, {"query": HOSTILE, "count": 0}],
+        "admin_remove_menu": [{"count": 2}, {"count": 0}],
+        "admin_role_changed": [
+            {"member": member, "adding": True},
+            {"member": member, "adding": False},
+        ],
+        "admin_list": [{"admins": [member] * 30}, {"admins": []}],
+        "audit": [
+            {"entries": [_Audit()] * 20, "names": {5_000_000_001: LONG}, "tz": "Asia/Jayapura"},
+            {"entries": [], "names": {}, "tz": "Asia/Jakarta"},
+        ],
         "admin_only": [{"superadmin": True}, {"superadmin": False}],
-        "statistics": [{"opds": [(HOSTILE, 12), (LONG[:100], 3)] * 20, "total": 123}],
+        "statistics": [{"opds": [(HOSTILE, 12), (LONG[:100], 3)] * 30, "total": 123}],
     }
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, String, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -14,8 +14,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out: SQLite keeps no zone and would hand back naive ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 def _ts(**kwargs: Any) -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), **kwargs))
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), **kwargs))
 
 
 class Role(StrEnum):
@@ -60,12 +77,16 @@ class Member(SQLModel, table=True):
     role: str = Field(default=Role.MEMBER, sa_column=Column(String(16), nullable=False))
     language: str = Field(default="id", sa_column=Column(String(5), nullable=False))
     consent_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     reachable: bool = Field(default=True)
     show_name: bool = Field(default=False)
+    # Last quiz answer or reflection; "has not answered this week" reads it.
+    last_active_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     deleted_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
@@ -82,7 +103,7 @@ class Registration(SQLModel, table=True):
     purpose: str = Field(default="register", sa_column=Column(String(16), nullable=False))
     language: str = Field(default="id", sa_column=Column(String(5), nullable=False))
     consent_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     full_name: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
     opd_id: int | None = Field(default=None)
@@ -141,3 +162,77 @@ class PromptRow(SQLModel, table=True):
     text: str = Field(sa_column=Column(String(500), nullable=False))
     active: bool = Field(default=True)
     updated_at: datetime = _ts(nullable=False)
+
+
+class BroadcastStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Broadcast(SQLModel, table=True):
+    """One message for many recipients: an HR announcement, or a scheduled round."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="broadcast", sa_column=Column(String(16), nullable=False))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What every recipient gets before their own placeholders are filled in.
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(
+        default=BroadcastStatus.RUNNING, sa_column=Column(String(12), nullable=False)
+    )
+    paid: bool = Field(default=False)
+    scheduled_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    total: int = Field(default=0)
+    status_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    status_message_id: int | None = Field(default=None)
+    created_at: datetime = _ts(nullable=False)
+    started_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    finished_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one chat: the outbox row the sender works through (see bot/delivery)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index("ix_delivery_due", "state", "next_attempt_at"),
+        Index("ix_delivery_broadcast_state", "broadcast_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(
+        sa_column=Column(ForeignKey("broadcast.id", ondelete="CASCADE"), nullable=False)
+    )
+    member_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("member.id", ondelete="SET NULL"), nullable=True)
+    )
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=DeliveryState.PENDING, sa_column=Column(String(10), nullable=False))
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _ts(nullable=False)
+    message_id: int | None = Field(default=None)
+    # True when a crash left the row "sending": Telegram may or may not have it (see bot/delivery).
+    unconfirmed: bool = Field(default=False)
+    error: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -16,7 +16,7 @@ from content.loader import Question
 from content.xlsx import MAX_BYTES, SheetRejected, export_bytes, parse_sheet, template_bytes
 from db.queries import audit
 from db.queries import content as content_db
-from handlers import messages
+from handlers import broadcast, messages
 from handlers.admin_common import ADMIN_ROLES, require_admin
 from handlers.common import HTML, answer, current_member, edit, send
 
@@ -77,8 +77,9 @@ async def on_document(update: Update, ctx: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.document is not None
     member = await current_member(update, ctx)
-    if member is None or member.role not in ADMIN_ROLES:
-        # Only admins upload spreadsheets; anyone else gets the ordinary reply.
+    if member is None or member.role not in ADMIN_ROLES or broadcast.composing(ctx):
+        # Only admins upload spreadsheets; anyone else (or an admin attaching a document
+        # to a broadcast) goes the ordinary way.
         await messages.on_message(update, ctx)
         return
     admin = member

@@ -23,7 +23,17 @@ from handlers.common import current_member, send, user_language
 # (command, label key) by audience; the descriptions are labels in content/templates.
 MEMBER_COMMANDS = ["bantuan", "profil", "ubah_unit", "bahasa", "hapus_data"]
 GUEST_COMMANDS = ["start", "bantuan"]
-ADMIN_COMMANDS = ["statistik", "soal_template", "soal_ekspor"]
+ADMIN_COMMANDS = [
+    "broadcast",
+    "broadcast_daftar",
+    "broadcast_batal",
+    "statistik",
+    "soal_template",
+    "soal_ekspor",
+    "admin_daftar",
+    "audit",
+]
+SUPERADMIN_COMMANDS = ["admin_tambah", "admin_hapus"]
 GROUP_COMMANDS = ["bantuan"]
 
 
@@ -34,7 +44,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 def commands_for(member: MemberInfo | None) -> list[str]:
     if member is None:
         return GUEST_COMMANDS
-    if member.role in (Role.ADMIN, Role.SUPERADMIN):
+    if member.role == Role.SUPERADMIN:
+        return MEMBER_COMMANDS + ADMIN_COMMANDS + SUPERADMIN_COMMANDS
+    if member.role == Role.ADMIN:
         return MEMBER_COMMANDS + ADMIN_COMMANDS
     return MEMBER_COMMANDS
 

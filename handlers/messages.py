@@ -7,7 +7,8 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.deps import BotContext
 from db.queries import members
-from handlers import registration
+from handlers import broadcast, registration
+from handlers.admin_common import ADMIN_ROLES
 from handlers.common import answer, current_member, send, user_language
 
 
@@ -28,6 +29,9 @@ async def on_message(update: Update, ctx: BotContext) -> None:
         await registration.on_text(update, ctx, draft)
         return
     member = await current_member(update, ctx)
+    if member is not None and member.role in ADMIN_ROLES and broadcast.composing(ctx):
+        await broadcast.on_admin_message(update, ctx, member)
+        return
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return

@@ -26,4 +26,6 @@ async def running_bot(settings: Settings, db: Database) -> AsyncIterator[Applica
     finally:
         await app.updater.stop()
         await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
         await app.shutdown()

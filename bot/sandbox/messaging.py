@@ -6,7 +6,7 @@ import copy
 import time
 from typing import Any
 
-from bot.sandbox.errors import ApiError, UploadedFile, bad_request
+from bot.sandbox.errors import ApiError, bad_request
 from bot.sandbox.formatting import parse_formatted
 from bot.sandbox.media import (
     assign_path,
@@ -177,10 +177,9 @@ async def send_document(ctx: Ctx, p: JSON) -> JSON:
     value = input_file(p, "document")
     assert value is not None
     record = await resolve_input(ctx.world, value, "document", http=ctx.world.http)
-    thumbnail = input_file(p, "thumbnail")
-    if isinstance(thumbnail, str) and not isinstance(value, UploadedFile):
-        # Telegram only takes a thumbnail together with a freshly uploaded file.
-        raise bad_request("thumbnail can be specified only for a newly uploaded file")
+    if isinstance(input_file(p, "thumbnail"), str):
+        # Thumbnails cannot be reused: Telegram only takes them as a new multipart upload.
+        raise bad_request("thumbnail must be uploaded as a new file")
     return post(ctx, chat, {"document": document_json(record), **caption_fields(p)}, p)
 
 

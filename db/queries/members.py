@@ -189,3 +189,36 @@ def list_admins(*, session: Session) -> list[MemberInfo]:
         )
     ).all()
     return [_info(session, m) for m in rows]
+
+
+def search_members(*, session: Session, text: str, limit: int = 8) -> list[MemberInfo]:
+    """Members whose name contains every word, or whose Telegram id is the text."""
+    query = select(Member).where(col(Member.deleted_at).is_(None))
+    if text.strip().isdigit():
+        query = query.where(Member.telegram_user_id == int(text.strip()))
+    else:
+        words = [w for w in text.lower().split() if w][:5]
+        if not words:
+            return []
+        for word in words:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(func.lower(Member.full_name).like(f"%{escaped}%", escape="\\"))
+    rows = session.exec(query.order_by(Member.full_name).limit(limit)).all()
+    return [_info(session, m) for m in rows]
+
+
+def get_member_by_id(*, session: Session, member_id: int) -> MemberInfo | None:
+    member = session.get(Member, member_id)
+    if member is None or member.deleted_at is not None:
+        return None
+    return _info(session, member)
+
+
+def set_role(*, session: Session, member_id: int, role: str) -> MemberInfo | None:
+    member = session.get(Member, member_id)
+    if member is None or member.deleted_at is not None:
+        return None
+    member.role = role
+    member.updated_at = utcnow()
+    session.flush()
+    return _info(session, member)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.sandbox import RateLimits, Sandbox, SimulationError
 from bot.sandbox.pytest_plugin import free_port
-from tests.sandbox.conftest import Api
+from tests.sandbox.helpers import Api
 
 KEYBOARD = {"inline_keyboard": [[{"text": "Setuju", "callback_data": "yes"}]]}
 

@@ -1,0 +1,85 @@
+"""Starting broadcasts: the audience is read when it goes out, each recipient's message
+filled in, and every row written in one transaction before the sender sees any."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.config import Settings
+from bot.delivery.pacer import Limits
+from bot.delivery.sender import FinishedHook, Sender
+from bot.services.broadcast import Draft, payload
+from db.engine import Database
+from db.queries import outbox
+
+log = logging.getLogger(__name__)
+
+
+def draft_of(content: dict[str, Any]) -> Draft:
+    return Draft(html=content["html"], media=content.get("media"), file_id=content.get("file_id"))
+
+
+async def launch(db: Database, sender: Sender, broadcast_id: int) -> int:
+    """Write one delivery row per recipient (one transaction) and wake the sender."""
+    info = await db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
+    if info is None:
+        return 0
+    recipients = await db.run(outbox.audience_members, audience=info.audience)
+    draft = draft_of(info.content)
+    rows = []
+    for r in recipients:
+        body = payload(draft, {"nama": r.full_name, "unit": r.unit_name, "opd": r.opd_name})
+        if info.paid:
+            for message in body["messages"]:
+                message["params"]["allow_paid_broadcast"] = True
+        rows.append((r.member_id, r.chat_id, body))
+    count = await db.run(outbox.enqueue, broadcast_id=broadcast_id, rows=rows)
+    log.info("broadcast %s: %s deliveries queued", broadcast_id, count)
+    sender.wake()
+    return count
+
+
+async def launch_due(db: Database, sender: Sender, now: datetime) -> list[int]:
+    """Scheduled broadcasts whose time has come (also those missed while the bot was down)."""
+    launched = []
+    for info in await db.run(outbox.due_scheduled, now=now):
+        await launch(db, sender, info.id)
+        launched.append(info.id)
+    return launched
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        per_second=settings.send_per_second,
+        paid_per_second=settings.paid_per_second,
+        private_interval=settings.private_interval,
+        group_per_minute=settings.group_per_minute,
+        max_in_flight=settings.max_in_flight,
+    )
+
+
+def build_sender(
+    settings: Settings, db: Database, *, on_finished: FinishedHook | None = None
+) -> Sender:
+    """A sender with its own Bot: no PTB rate limiter in the way, pooled connections."""
+    assert settings.telegram_bot_token is not None
+    limits = limits_from(settings)
+    request = HTTPXRequest(
+        connection_pool_size=limits.max_in_flight + 4,
+        read_timeout=30.0,
+        write_timeout=30.0,
+        connect_timeout=10.0,
+        pool_timeout=30.0,
+    )
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.file_url,
+        request=request,
+    )
+    return Sender(db, bot, limits, on_finished=on_finished)

@@ -1,0 +1,327 @@
+"""The sender: works through the outbox within Telegram's limits, never sending a row twice.
+
+State machine of a delivery row (table `delivery`)::
+
+    pending ──claim──▶ sending ──2xx──────────────▶ sent
+       ▲                  │  ──403───────────────▶ blocked   (member marked unreachable)
+       │                  │  ──400───────────────▶ failed    (reason kept; admin may retry)
+       │                  │  ──400 migrated──────▶ pending   (chat id updated, at once)
+       │                  │  ──429 retry_after───▶ pending   (after retry_after; all sends pause)
+       └──────────────────┘  ──connect error─────▶ pending   (backoff 2^n s, up to 5 tries)
+    pending ──/broadcast_batal──▶ cancelled
+
+A row is claimed (`sending`, committed) only once its rate-limit slot has come, and its
+request is written right after that commit. The one uncertain edge: the process dies, or
+a response times out, after the request left but before the result was recorded. Telegram
+may have delivered that message or not, and the Bot API cannot tell us. We resolve it
+towards *never twice*: at start-up every row still `sending` becomes `sent` with
+`unconfirmed = true` (and a read timeout is recorded the same way), and is not retried;
+the broadcast report counts them. Because the claim commit happens immediately before
+the request, such a row has almost always reached Telegram. Errors that prove the request
+never arrived (connection refused, connect or pool timeout) are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlmodel import Session
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.delivery.pacer import Limits, Pacer
+from db.engine import Database
+from db.models import DeliveryState, utcnow
+from db.queries import outbox
+from db.queries.outbox import DueRow, Outcome
+
+log = logging.getLogger(__name__)
+
+MAX_NETWORK_RETRIES = 5
+MAX_RATE_RETRIES = 20
+BATCH = 500
+FLUSH_EVERY = 0.05
+FLUSH_ROWS = 200
+
+# (session, [(row, messages as dicts)]) run in the transaction that records them, e.g. to
+# remember which poll went to whom.
+SentHook = Callable[[Session, list[tuple[DueRow, list[dict[str, Any]]]]], None]
+FinishedHook = Callable[[list[int]], Awaitable[None]]
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        limits: Limits | None = None,
+        *,
+        poll_interval: float = 1.0,
+        on_finished: FinishedHook | None = None,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.limits = limits or Limits()
+        self.pacer = Pacer(self.limits)
+        self.poll_interval = poll_interval
+        self.hooks: dict[str, SentHook] = {}
+        self.on_finished = on_finished
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(self.limits.max_in_flight)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        # Rows launched but perhaps not yet claimed in the database: never launch twice.
+        self._launched: set[int] = set()
+        self._claims: list[tuple[int, asyncio.Future[bool]]] = []
+        self._claiming: asyncio.Task[None] | None = None
+        self._results: list[tuple[DueRow, Outcome]] = []
+        self._results_ready = asyncio.Event()
+        self._idle = asyncio.Event()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        recovered = await self.db.run(outbox.recover)
+        if recovered:
+            log.warning(
+                "%d deliveries were in flight when the sender stopped; recorded as sent "
+                "(unconfirmed), never sent twice",
+                recovered,
+            )
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        self._flusher = asyncio.create_task(self._flush_loop(), name="outbox-flusher")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        self._results_ready.set()
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self._flush()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain(self, *, within: float = 60.0) -> None:
+        """Wait until the outbox has nothing due and nothing in flight (tests, benches)."""
+        async with asyncio.timeout(within):
+            while True:
+                self._idle.clear()
+                self.wake()
+                await self._idle.wait()
+                if not self._in_flight and not self._results:
+                    rows = await self.db.run(outbox.due, now=utcnow(), limit=1)
+                    if not rows:
+                        return
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                rows = await self.db.run(outbox.due, now=utcnow(), limit=BATCH)
+            except Exception:
+                log.exception("outbox: reading due rows failed; retrying")
+                await asyncio.sleep(self.poll_interval)
+                continue
+            launched = 0
+            for row in rows:
+                if self._stopping:
+                    break
+                if row.id in self._launched:
+                    continue
+                if self.pacer.chat_wait(row.chat_id) > 0:
+                    continue  # this chat had a message just now; the row comes round again
+                await self._slots.acquire()
+                await self.pacer.slot(paid=row.paid)
+                self.pacer.take_chat(row.chat_id)
+                self._launched.add(row.id)
+                task = asyncio.create_task(self._claim_and_send(row))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+                launched += 1
+            if launched == 0:
+                if not self._in_flight and not self._results:
+                    self._idle.set()
+                self._wake.clear()
+                wait = self.poll_interval if not rows else 0.05
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+            elif len(rows) == BATCH or launched < len(rows):
+                continue
+            else:
+                # Everything due was launched; let the claims and results settle.
+                await asyncio.sleep(0)
+
+    async def _claim_and_send(self, row: DueRow) -> None:
+        recorded = False
+        try:
+            if not await self._claim(row.id):
+                return  # cancelled meanwhile
+            outcome = await self._send(row)
+            self._results.append((row, outcome))
+            recorded = True  # forgotten by _flush once the database has it
+            if len(self._results) >= FLUSH_ROWS:
+                self._results_ready.set()
+        finally:
+            self._slots.release()
+            if not recorded:
+                self._launched.discard(row.id)
+
+    async def _claim(self, row_id: int) -> bool:
+        """Group commit: rows that reach their slot together are claimed in one transaction."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._claims.append((row_id, future))
+        if self._claiming is None or self._claiming.done():
+            self._claiming = asyncio.create_task(self._commit_claims())
+        return await future
+
+    async def _commit_claims(self) -> None:
+        while self._claims:
+            batch, self._claims = self._claims, []
+            try:
+                claimed = await self.db.run(outbox.mark_sending, ids=[i for i, _ in batch])
+            except Exception as exc:
+                log.exception("outbox: claiming rows failed")
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for row_id, future in batch:
+                future.set_result(row_id in claimed)
+
+    async def _send(self, row: DueRow) -> Outcome:
+        messages = row.payload.get("messages", [])
+        sent: list[dict[str, Any]] = []
+        try:
+            for index, message in enumerate(messages):
+                if index:
+                    await self.pacer.slot(paid=row.paid)
+                result = await self.bot.do_api_request(
+                    message["method"], api_kwargs={"chat_id": row.chat_id, **message["params"]}
+                )
+                sent.append(result if isinstance(result, dict) else {})
+        except RetryAfter as exc:
+            seconds = _seconds(exc.retry_after)
+            self.pacer.pause(seconds)
+            log.warning("outbox: 429, pausing all sends for %.0f s", seconds)
+            if row.attempts >= MAX_RATE_RETRIES or sent:
+                return self._failed(row, "429 too many times" if not sent else "partly sent")
+            return Outcome(
+                row.id,
+                DeliveryState.PENDING,
+                retry_at=utcnow() + timedelta(seconds=seconds),
+                error="429",
+            )
+        except ChatMigrated as exc:
+            return Outcome(
+                row.id,
+                DeliveryState.PENDING,
+                new_chat_id=exc.new_chat_id,
+                old_chat_id=row.chat_id,
+                error="migrated",
+            )
+        except Forbidden as exc:
+            return Outcome(
+                row.id, DeliveryState.BLOCKED, error=exc.message[:200], member_id=row.member_id
+            )
+        except BadRequest as exc:
+            return self._failed(row, exc.message)
+        except TimedOut as exc:
+            if _never_arrived(exc) and not sent:
+                return self._retry(row, "timeout before sending")
+            # The request may have reached Telegram: never send it twice.
+            return Outcome(row.id, DeliveryState.SENT, unconfirmed=True, error="read timeout")
+        except NetworkError as exc:
+            if sent:
+                return self._failed(row, "partly sent")
+            return self._retry(row, exc.message)
+        except TelegramError as exc:
+            return self._failed(row, exc.message)
+        message_id = sent[0].get("message_id") if sent else None
+        return Outcome(row.id, DeliveryState.SENT, message_id=message_id, result=sent)
+
+    def _retry(self, row: DueRow, reason: str) -> Outcome:
+        if row.attempts >= MAX_NETWORK_RETRIES:
+            return self._failed(row, f"network: {reason}")
+        return Outcome(
+            row.id, DeliveryState.PENDING, retry_at=outbox.retry_time(row.attempts), error=reason
+        )
+
+    @staticmethod
+    def _failed(row: DueRow, reason: str) -> Outcome:
+        return Outcome(row.id, DeliveryState.FAILED, error=reason[:200])
+
+    # --- results -----------------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._results_ready.wait(), FLUSH_EVERY)
+            self._results_ready.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._results:
+            return
+        batch, self._results = self._results, []
+        try:
+            finished = await self.db.run(self._record, batch=batch)
+            self._launched.difference_update(row.id for row, _ in batch)
+        except Exception:
+            # Keep them: the next flush tries again; the rows stay "sending" meanwhile.
+            log.exception("outbox: recording %d results failed", len(batch))
+            self._results = batch + self._results
+            await asyncio.sleep(0.5)
+            return
+        if any(o.state == DeliveryState.PENDING for _, o in batch):
+            self.wake()
+        if finished and self.on_finished is not None:
+            await self.on_finished(finished)
+
+    def _record(self, *, session: Session, batch: list[tuple[DueRow, Outcome]]) -> list[int]:
+        outbox.record(session=session, outcomes=[o for _, o in batch])
+        by_kind: dict[str, list[tuple[DueRow, list[dict[str, Any]]]]] = {}
+        for row, outcome in batch:
+            if outcome.state == DeliveryState.SENT and outcome.result:
+                by_kind.setdefault(row.kind, []).append((row, outcome.result))
+        for kind, sent in by_kind.items():
+            hook = self.hooks.get(kind)
+            if hook is not None:
+                hook(session, sent)
+        return outbox.finish_done(session=session)
+
+
+def _never_arrived(exc: TimedOut) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout) or (
+        "Pool timeout" in exc.message
+    )
+
+
+def _seconds(value: object) -> float:
+    if hasattr(value, "total_seconds"):
+        return float(value.total_seconds())  # type: ignore[union-attr]
+    return float(value)  # type: ignore[arg-type]

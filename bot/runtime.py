@@ -1,0 +1,98 @@
+"""Background services of a running bot: the outbox sender, scheduled broadcasts, progress."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram.ext import Application, CallbackContext, Job
+
+from bot.delivery.broadcasts import build_sender, launch
+from bot.deps import Deps
+from db.models import utcnow
+from db.queries import outbox
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 3.0  # seconds; well inside Telegram's limits for editing one message
+
+
+async def start_services(app: Application) -> None:  # type: ignore[type-arg]
+    deps: Deps = app.bot_data["deps"]
+    sender = build_sender(deps.settings, deps.db)
+    await sender.bot.initialize()
+    deps.sender = sender
+    job_queue = app.job_queue
+    assert job_queue is not None
+
+    def watch(broadcast_id: int) -> None:
+        name = f"broadcast-progress-{broadcast_id}"
+        if not job_queue.get_jobs_by_name(name):
+            job_queue.run_repeating(
+                _progress_tick, PROGRESS_EVERY, first=PROGRESS_EVERY, name=name, data=broadcast_id
+            )
+
+    def schedule(broadcast_id: int, when: datetime) -> None:
+        job_queue.run_once(_launch_job, when, name=f"broadcast-{broadcast_id}", data=broadcast_id)
+
+    def unschedule(broadcast_id: int) -> None:
+        for job in job_queue.get_jobs_by_name(f"broadcast-{broadcast_id}"):
+            job.schedule_removal()
+
+    deps.watch_broadcast = watch
+    deps.schedule_broadcast = schedule
+    deps.unschedule_broadcast = unschedule
+    await sender.start()
+    # Broadcasts scheduled before a restart: the missed ones go now, the others wait.
+    for info in await deps.db.run(outbox.list_broadcasts, limit=1000, statuses=["scheduled"]):
+        if info.scheduled_at is None or info.scheduled_at <= utcnow():
+            await _launch(app, deps, info.id)
+        else:
+            schedule(info.id, info.scheduled_at)
+    for info in await deps.db.run(outbox.list_broadcasts, limit=100, statuses=["running"]):
+        watch(info.id)
+
+
+async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
+    deps: Deps = app.bot_data["deps"]
+    if deps.sender is not None:
+        await deps.sender.stop()
+        await deps.sender.bot.shutdown()
+
+
+async def _launch_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
+    deps: Deps = ctx.application.bot_data["deps"]
+    assert ctx.job is not None
+    await _launch(ctx.application, deps, int(ctx.job.data))  # type: ignore[arg-type]
+
+
+async def _launch(app: Application, deps: Deps, broadcast_id: int) -> None:  # type: ignore[type-arg]
+    from handlers.broadcast import _progress_view
+    from handlers.common import HTML
+
+    info = await deps.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
+    if info is None or info.status != "scheduled":
+        return
+    if info.status_chat_id is not None:
+        text = deps.renderer.text("bc_progress", "id", **_progress_view(None, info))
+        try:
+            status = await app.bot.send_message(info.status_chat_id, text, parse_mode=HTML)
+            await deps.db.run(
+                outbox.set_status_message,
+                broadcast_id=broadcast_id,
+                chat_id=status.chat_id,
+                message_id=status.message_id,
+            )
+        except Exception as exc:
+            log.info("status message for broadcast %s failed: %s", broadcast_id, type(exc).__name__)
+    await launch(deps.db, deps.sender, broadcast_id)
+    deps.watch_broadcast(broadcast_id)
+
+
+async def _progress_tick(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
+    from handlers.broadcast import report_progress
+
+    job: Job = ctx.job  # type: ignore[assignment]
+    finished = await report_progress(ctx, int(job.data), final=False)  # type: ignore[arg-type]
+    if finished:
+        job.schedule_removal()

@@ -1,0 +1,447 @@
+"""The outbox: broadcasts, their delivery rows, and the sender's state changes.
+
+The state machine itself is documented in bot/delivery/sender.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, cast, func, insert, update
+from sqlmodel import Session, col, select
+
+from db.models import (
+    Broadcast,
+    BroadcastStatus,
+    Delivery,
+    DeliveryState,
+    Member,
+    Role,
+    Unit,
+    utcnow,
+)
+
+OPEN = (DeliveryState.PENDING, DeliveryState.SENDING)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    member_id: int
+    chat_id: int
+    full_name: str
+    unit_name: str
+    opd_name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class DueRow:
+    id: int
+    broadcast_id: int
+    member_id: int | None
+    chat_id: int
+    payload: dict[str, Any]
+    attempts: int
+    paid: bool
+    kind: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one send attempt came to; `state` is where the row goes next."""
+
+    id: int
+    state: DeliveryState
+    message_id: int | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+    unconfirmed: bool = False
+    member_id: int | None = None
+    new_chat_id: int | None = None
+    old_chat_id: int | None = None
+    result: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    sent: int
+    failed: int
+    blocked: int
+    cancelled: int
+    pending: int
+    unconfirmed: int
+
+    @property
+    def remaining(self) -> int:
+        return self.pending
+
+    @property
+    def done(self) -> bool:
+        return self.pending == 0
+
+
+@dataclass(frozen=True)
+class BroadcastInfo:
+    id: int
+    kind: str
+    status: str
+    audience: dict[str, Any]
+    content: dict[str, Any]
+    total: int
+    paid: bool
+    created_by: int | None
+    created_at: datetime
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    status_chat_id: int | None
+    status_message_id: int | None
+
+
+def _broadcast_info(b: Broadcast) -> BroadcastInfo:
+    assert b.id is not None
+    return BroadcastInfo(
+        id=b.id,
+        kind=b.kind,
+        status=b.status,
+        audience=b.audience,
+        content=b.content,
+        total=b.total,
+        paid=b.paid,
+        created_by=b.created_by,
+        created_at=b.created_at,
+        scheduled_at=b.scheduled_at,
+        started_at=b.started_at,
+        finished_at=b.finished_at,
+        status_chat_id=b.status_chat_id,
+        status_message_id=b.status_message_id,
+    )
+
+
+# --- audiences -------------------------------------------------------------------------------
+
+
+def _audience_query(audience: dict[str, Any]) -> Any:
+    opd = Unit.__table__.alias("opd")
+    query = (
+        select(
+            Member.id,
+            Member.chat_id,
+            Member.full_name,
+            Unit.name,
+            func.coalesce(opd.c.name, Unit.name),
+            Member.language,
+        )
+        .join(Unit, Unit.id == Member.unit_id)
+        .outerjoin(opd, opd.c.id == Unit.parent_id)
+        .where(col(Member.deleted_at).is_(None), Member.reachable)
+    )
+    kind = audience.get("type", "all")
+    if kind == "units":
+        ids = [int(i) for i in audience.get("unit_ids", [])]
+        # Choosing an OPD means all of its unit kerja.
+        query = query.where(col(Unit.id).in_(ids) | col(Unit.parent_id).in_(ids))
+    elif kind == "admins":
+        query = query.where(col(Member.role).in_([Role.ADMIN, Role.SUPERADMIN]))
+    elif kind == "inactive":
+        since = datetime.fromisoformat(audience["since"])
+        query = query.where(
+            col(Member.last_active_at).is_(None) | (col(Member.last_active_at) < since)
+        )
+    elif kind == "members":
+        query = query.where(col(Member.id).in_([int(i) for i in audience.get("member_ids", [])]))
+    return query.order_by(Member.id)
+
+
+def audience_members(*, session: Session, audience: dict[str, Any]) -> list[Recipient]:
+    rows = session.exec(_audience_query(audience)).all()
+    return [Recipient(r[0], r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
+
+
+def count_audience(*, session: Session, audience: dict[str, Any]) -> int:
+    subquery = _audience_query(audience).subquery()
+    return session.exec(select(func.count()).select_from(subquery)).one()
+
+
+# --- broadcasts ------------------------------------------------------------------------------
+
+
+def create_broadcast(
+    *,
+    session: Session,
+    kind: str,
+    created_by: int | None,
+    audience: dict[str, Any],
+    content: dict[str, Any],
+    paid: bool = False,
+    scheduled_at: datetime | None = None,
+    status_chat_id: int | None = None,
+) -> BroadcastInfo:
+    broadcast = Broadcast(
+        kind=kind,
+        created_by=created_by,
+        audience=audience,
+        content=content,
+        paid=paid,
+        scheduled_at=scheduled_at,
+        status=BroadcastStatus.SCHEDULED,
+        status_chat_id=status_chat_id,
+    )
+    session.add(broadcast)
+    session.flush()
+    return _broadcast_info(broadcast)
+
+
+def enqueue(
+    *,
+    session: Session,
+    broadcast_id: int,
+    rows: Sequence[tuple[int | None, int, dict[str, Any]]],
+) -> int:
+    """All delivery rows of a broadcast in one transaction: (member_id, chat_id, payload)."""
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status != BroadcastStatus.SCHEDULED:
+        return 0
+    now = utcnow()
+    if rows:
+        session.execute(
+            insert(Delivery),
+            [
+                {
+                    "broadcast_id": broadcast_id,
+                    "member_id": member_id,
+                    "chat_id": chat_id,
+                    "payload": payload,
+                    "state": DeliveryState.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "unconfirmed": False,
+                }
+                for member_id, chat_id, payload in rows
+            ],
+        )
+    broadcast.total = len(rows)
+    broadcast.status = BroadcastStatus.RUNNING if rows else BroadcastStatus.DONE
+    broadcast.started_at = now
+    if not rows:
+        broadcast.finished_at = now
+    return len(rows)
+
+
+def get_broadcast(*, session: Session, broadcast_id: int) -> BroadcastInfo | None:
+    broadcast = session.get(Broadcast, broadcast_id)
+    return _broadcast_info(broadcast) if broadcast else None
+
+
+def set_status_message(
+    *, session: Session, broadcast_id: int, chat_id: int, message_id: int
+) -> None:
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is not None:
+        broadcast.status_chat_id = chat_id
+        broadcast.status_message_id = message_id
+
+
+def list_broadcasts(
+    *,
+    session: Session,
+    limit: int = 10,
+    statuses: Iterable[str] | None = None,
+    kind: str | None = None,
+) -> list[BroadcastInfo]:
+    query = select(Broadcast)
+    if statuses is not None:
+        query = query.where(col(Broadcast.status).in_(list(statuses)))
+    if kind is not None:
+        query = query.where(Broadcast.kind == kind)
+    rows = session.exec(query.order_by(col(Broadcast.id).desc()).limit(limit)).all()
+    return [_broadcast_info(b) for b in rows]
+
+
+def due_scheduled(*, session: Session, now: datetime) -> list[BroadcastInfo]:
+    rows = session.exec(
+        select(Broadcast)
+        .where(Broadcast.status == BroadcastStatus.SCHEDULED, col(Broadcast.scheduled_at) <= now)
+        .order_by(Broadcast.id)
+    ).all()
+    return [_broadcast_info(b) for b in rows]
+
+
+def cancel(*, session: Session, broadcast_id: int) -> int | None:
+    """Cancel a scheduled or running broadcast; returns the rows cancelled, None if it can't."""
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status not in (
+        BroadcastStatus.SCHEDULED,
+        BroadcastStatus.RUNNING,
+    ):
+        return None
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.CANCELLED)
+    )
+    broadcast.status = BroadcastStatus.CANCELLED
+    broadcast.finished_at = utcnow()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def retry_failed(*, session: Session, broadcast_id: int) -> int:
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status == BroadcastStatus.CANCELLED:
+        return 0
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.state == DeliveryState.FAILED)
+        .values(state=DeliveryState.PENDING, attempts=0, error=None, next_attempt_at=utcnow())
+    )
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        broadcast.status = BroadcastStatus.RUNNING
+        broadcast.finished_at = None
+    return count
+
+
+def progress(*, session: Session, broadcast_id: int) -> Progress:
+    rows = session.exec(
+        select(Delivery.state, func.count(), func.sum(cast(Delivery.unconfirmed, Integer)))
+        .where(Delivery.broadcast_id == broadcast_id)
+        .group_by(Delivery.state)
+    ).all()
+    counts = {state: int(n) for state, n, _ in rows}
+    unconfirmed = sum(int(u or 0) for _, _, u in rows)
+    return Progress(
+        total=sum(counts.values()),
+        sent=counts.get(DeliveryState.SENT, 0),
+        failed=counts.get(DeliveryState.FAILED, 0),
+        blocked=counts.get(DeliveryState.BLOCKED, 0),
+        cancelled=counts.get(DeliveryState.CANCELLED, 0),
+        pending=counts.get(DeliveryState.PENDING, 0) + counts.get(DeliveryState.SENDING, 0),
+        unconfirmed=unconfirmed,
+    )
+
+
+def finish_done(*, session: Session) -> list[int]:
+    """Mark running broadcasts with no open rows as done; returns their ids."""
+    running = session.exec(
+        select(Broadcast.id).where(Broadcast.status == BroadcastStatus.RUNNING)
+    ).all()
+    finished = []
+    for broadcast_id in running:
+        open_rows = session.exec(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.broadcast_id == broadcast_id, col(Delivery.state).in_(OPEN))
+        ).one()
+        if open_rows == 0:
+            broadcast = session.get(Broadcast, broadcast_id)
+            assert broadcast is not None
+            broadcast.status = BroadcastStatus.DONE
+            broadcast.finished_at = utcnow()
+            finished.append(broadcast_id)
+    return finished
+
+
+# --- the sender's side -----------------------------------------------------------------------
+
+
+def due(*, session: Session, now: datetime, limit: int, after_id: int = 0) -> list[DueRow]:
+    rows = session.exec(
+        select(Delivery, Broadcast.paid, Broadcast.kind)
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(
+            Delivery.state == DeliveryState.PENDING,
+            Delivery.next_attempt_at <= now,
+            col(Delivery.id) > after_id,
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+    ).all()
+    return [
+        DueRow(
+            id=d.id or 0,
+            broadcast_id=d.broadcast_id,
+            member_id=d.member_id,
+            chat_id=d.chat_id,
+            payload=d.payload,
+            attempts=d.attempts,
+            paid=paid,
+            kind=kind,
+        )
+        for d, paid, kind in rows
+    ]
+
+
+def mark_sending(*, session: Session, ids: Sequence[int]) -> set[int]:
+    """Claim rows that are still pending; a row cancelled meanwhile is not claimed."""
+    if not ids:
+        return set()
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(list(ids)), Delivery.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1)
+    )
+    claimed = session.exec(
+        select(Delivery.id).where(
+            col(Delivery.id).in_(list(ids)), Delivery.state == DeliveryState.SENDING
+        )
+    ).all()
+    return {i for i in claimed if i is not None}
+
+
+def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
+    """Write a batch of send results in one transaction."""
+    now = utcnow()
+    params = []
+    for o in outcomes:
+        values: dict[str, Any] = {"id": o.id, "state": o.state, "error": o.error}
+        if o.state == DeliveryState.SENT:
+            values.update(message_id=o.message_id, sent_at=now, unconfirmed=o.unconfirmed)
+        if o.retry_at is not None:
+            values["next_attempt_at"] = o.retry_at
+        if o.new_chat_id is not None:
+            values["chat_id"] = o.new_chat_id
+        params.append(values)
+    if params:
+        session.execute(update(Delivery), params)
+    unreachable = [
+        o.member_id for o in outcomes if o.state == DeliveryState.BLOCKED and o.member_id
+    ]
+    if unreachable:
+        session.execute(
+            update(Member)
+            .where(col(Member.id).in_(unreachable))
+            .values(reachable=False, updated_at=now)
+        )
+    for o in outcomes:
+        if o.new_chat_id is not None and o.old_chat_id is not None:
+            migrate_chat(session=session, old_chat_id=o.old_chat_id, new_chat_id=o.new_chat_id)
+
+
+def migrate_chat(*, session: Session, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup: every open row and the unit's link follow it."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.chat_id == old_chat_id, Delivery.state == DeliveryState.PENDING)
+        .values(chat_id=new_chat_id)
+    )
+    session.execute(
+        update(Unit).where(Unit.group_chat_id == old_chat_id).values(group_chat_id=new_chat_id)
+    )
+
+
+def recover(*, session: Session) -> int:
+    """After a crash: rows left "sending" count as sent, unconfirmed (never sent twice)."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.state == DeliveryState.SENDING)
+        .values(state=DeliveryState.SENT, unconfirmed=True, sent_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def retry_time(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> datetime:
+    return utcnow() + timedelta(seconds=min(cap, base**attempts))

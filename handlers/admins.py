@@ -1,0 +1,134 @@
+"""Roles and the audit log: /admin_tambah, /admin_hapus (superadmin), /admin_daftar, /audit."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+from telegram import BotCommandScopeChat, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.deps import BotContext
+from db.models import Role
+from db.queries import audit, members
+from handlers.admin_common import require_admin
+from handlers.common import Button, answer, edit, send
+
+CALLBACK = re.compile(r"^adm:(?P<action>add|del):(?P<member_id>\d{1,9})$")
+AUDIT_ROWS = 20
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("admin_tambah", add, filters=private))
+    app.add_handler(CommandHandler("admin_hapus", remove, filters=private))
+    app.add_handler(CommandHandler("admin_daftar", list_admins, filters=private))
+    app.add_handler(CommandHandler("audit", show_audit, filters=private))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
+
+
+async def add(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "admin_add", superadmin=True)
+    if admin is None:
+        return
+    text = " ".join(ctx.args or [])[:64]
+    if not text.strip():
+        await send(update, ctx, "admin_add_usage", admin.language)
+        return
+    found = await ctx.db.run(members.search_members, text=text)
+    candidates = [m for m in found if m.role == Role.MEMBER]
+    rows: list[list[Button]] = [
+        [(f"{m.full_name} · {m.unit_name or '-'}", f"adm:add:{m.id}")] for m in candidates
+    ]
+    await send(
+        update,
+        ctx,
+        "admin_candidates",
+        admin.language,
+        rows=rows,
+        query=text,
+        count=len(candidates),
+    )
+
+
+async def remove(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "admin_remove", superadmin=True)
+    if admin is None:
+        return
+    current = [m for m in await ctx.db.run(members.list_admins) if m.role == Role.ADMIN]
+    rows: list[list[Button]] = [
+        [(f"{m.full_name} · {m.unit_name or '-'}", f"adm:del:{m.id}")] for m in current
+    ]
+    await send(update, ctx, "admin_remove_menu", admin.language, rows=rows, count=len(current))
+
+
+async def on_button(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    admin = await require_admin(update, ctx, "admin_role_button", superadmin=True)
+    if admin is None:
+        return
+    match = CALLBACK.match(query.data or "")
+    message = query.message if isinstance(query.message, Message) else None
+    if match is None:
+        await answer(update, ctx, "button_unknown", admin.language)
+        return
+    target = await ctx.db.run(members.get_member_by_id, member_id=int(match["member_id"]))
+    adding = match["action"] == "add"
+    wanted_from = Role.MEMBER if adding else Role.ADMIN
+    if target is None or target.role != wanted_from:
+        await answer(update, ctx, "button_stale", admin.language)
+        return
+    await answer(update, ctx)
+    new_role = Role.ADMIN if adding else Role.MEMBER
+    changed = await ctx.db.run(members.set_role, member_id=target.id, role=new_role)
+    assert changed is not None
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=admin.telegram_user_id,
+        action="admin_add" if adding else "admin_remove",
+        detail={"member_id": target.id},
+        audience_size=1,
+    )
+    await _refresh_menu(ctx, changed)
+    await edit(message, ctx, "admin_role_changed", admin.language, member=changed, adding=adding)
+
+
+async def _refresh_menu(ctx: BotContext, member: members.MemberInfo) -> None:
+    from handlers.help import set_member_menu
+
+    if member.role == Role.MEMBER:
+        with contextlib.suppress(TelegramError):  # a menu is a convenience
+            await ctx.bot.delete_my_commands(scope=BotCommandScopeChat(member.chat_id))
+        return
+    await set_member_menu(ctx.application, ctx.deps, member)
+
+
+async def list_admins(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "admin_list")
+    if admin is None:
+        return
+    admins = await ctx.db.run(members.list_admins)
+    await send(update, ctx, "admin_list", admin.language, admins=admins)
+
+
+async def show_audit(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "audit")
+    if admin is None:
+        return
+    entries = await ctx.db.run(audit.latest, limit=AUDIT_ROWS)
+    ids = {e.actor_user_id for e in entries if e.actor_user_id}
+    names = {}
+    for user_id in ids:
+        member = await ctx.db.run(members.get_member, telegram_user_id=user_id)
+        names[user_id] = member.full_name if member else None
+    await send(
+        update,
+        ctx,
+        "audit",
+        admin.language,
+        entries=entries,
+        names=names,
+        tz=ctx.deps.settings.default_timezone,
+    )

@@ -1,0 +1,478 @@
+"""/broadcast (audience → message → preview → send, schedule or cancel), progress and report,
+/broadcast_daftar and /broadcast_batal. Admins only, every step audited."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.delivery.broadcasts import launch
+from bot.deps import BotContext
+from bot.services.broadcast import ComposeError, Draft, payload, validate
+from bot.services.unit_search import search_words
+from db.models import utcnow
+from db.queries import audit, outbox, units
+from db.queries.members import MemberInfo
+from handlers.admin_common import require_admin
+from handlers.common import HTML, Button, answer, close, edit, keyboard, send
+
+log = logging.getLogger(__name__)
+
+PAGE = 8
+KEY = "broadcast"
+CALLBACK = re.compile(
+    r"^bc:(?:(?P<aud>aud):(?P<audience>all|units|admins|inactive)"
+    r"|(?P<toggle>u):(?P<unit_id>\d{1,9})"
+    r"|(?P<page>p):(?P<number>\d{1,3})"
+    r"|(?P<units_done>ok)"
+    r"|(?P<send>send)|(?P<schedule>later)|(?P<cancel>no)"
+    r"|(?P<retry>retry):(?P<retry_id>\d{1,9})"
+    r"|(?P<stop>stop):(?P<stop_id>\d{1,9}))$"
+)
+DATE_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%d-%m-%Y %H.%M")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("broadcast", start, filters=private))
+    app.add_handler(CommandHandler("broadcast_daftar", list_broadcasts, filters=private))
+    app.add_handler(CommandHandler("broadcast_batal", cancel_menu, filters=private))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^bc:"))
+
+
+def _state(ctx: BotContext) -> dict[str, Any] | None:
+    return ctx.user_data.get(KEY) if ctx.user_data is not None else None
+
+
+def composing(ctx: BotContext) -> bool:
+    state = _state(ctx)
+    return state is not None and state.get("step") in ("units", "message", "when")
+
+
+def _week_start(tz: str) -> datetime:
+    today = datetime.now(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=today.weekday())
+
+
+async def start(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "broadcast")
+    if admin is None:
+        return
+    since = _week_start(ctx.deps.settings.default_timezone).isoformat()
+    counts = {}
+    for kind, audience in (
+        ("all", {"type": "all"}),
+        ("admins", {"type": "admins"}),
+        ("inactive", {"type": "inactive", "since": since}),
+    ):
+        counts[kind] = await ctx.db.run(outbox.count_audience, audience=audience)
+    ctx.user_data[KEY] = {"step": "audience", "since": since, "unit_ids": []}  # type: ignore[index]
+    lang = admin.language
+    rows: list[list[Button]] = [
+        [(ctx.renderer.label("bc_all", lang, n=counts["all"]), "bc:aud:all")],
+        [(ctx.renderer.label("bc_units", lang), "bc:aud:units")],
+        [(ctx.renderer.label("bc_admins", lang, n=counts["admins"]), "bc:aud:admins")],
+        [(ctx.renderer.label("bc_inactive", lang, n=counts["inactive"]), "bc:aud:inactive")],
+        [(ctx.renderer.label("cancel", lang), "bc:no")],
+    ]
+    await send(update, ctx, "bc_audience", lang, rows=rows)
+
+
+async def on_button(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    admin = await require_admin(update, ctx, "broadcast_button")
+    if admin is None:
+        return
+    match = CALLBACK.match(query.data or "")
+    message = query.message if isinstance(query.message, Message) else None
+    state = _state(ctx)
+    lang = admin.language
+    if match is None:
+        await answer(update, ctx, "button_unknown", lang)
+        return
+    if match["retry"]:
+        await retry(update, ctx, admin, int(match["retry_id"]), message)
+        return
+    if match["stop"]:
+        await stop(update, ctx, admin, int(match["stop_id"]), message)
+        return
+    if state is None:
+        await answer(update, ctx, "button_stale", lang)
+        return
+    step = state.get("step")
+    if match["cancel"]:
+        ctx.user_data.pop(KEY, None)  # type: ignore[union-attr]
+        await answer(update, ctx)
+        await edit(message, ctx, "bc_cancelled", lang)
+    elif match["aud"] and step == "audience":
+        await answer(update, ctx)
+        kind = match["audience"]
+        if kind == "units":
+            state["step"] = "units"
+            await _show_units(ctx, admin, state, message, 0)
+            return
+        state["audience"] = (
+            {"type": kind, "since": state["since"]} if kind == "inactive" else {"type": kind}
+        )
+        await _ask_message(update, ctx, admin, state, message)
+    elif match["toggle"] and step == "units":
+        unit_id = int(match["unit_id"])
+        unit = await ctx.db.run(units.get_unit, unit_id=unit_id)
+        if unit is None:
+            await answer(update, ctx, "button_stale", lang)
+            return
+        await answer(update, ctx)
+        chosen: list[int] = state["unit_ids"]
+        if unit_id in chosen:
+            chosen.remove(unit_id)
+        else:
+            chosen.append(unit_id)
+        await _show_units(ctx, admin, state, message, state.get("page", 0))
+    elif match["page"] and step == "units":
+        await answer(update, ctx)
+        await _show_units(ctx, admin, state, message, int(match["number"]))
+    elif match["units_done"] and step == "units":
+        if not state["unit_ids"]:
+            await answer(update, ctx, "bc_pick_one", lang)
+            return
+        await answer(update, ctx)
+        state["audience"] = {"type": "units", "unit_ids": list(state["unit_ids"])}
+        await _ask_message(update, ctx, admin, state, message)
+    elif match["send"] and step == "confirm":
+        await answer(update, ctx)
+        await close(message, ctx)
+        await _create(update, ctx, admin, state, scheduled_at=None)
+    elif match["schedule"] and step == "confirm":
+        await answer(update, ctx)
+        await close(message, ctx)
+        state["step"] = "when"
+        await send(update, ctx, "bc_ask_when", lang, tz=ctx.deps.settings.default_timezone)
+    else:
+        await answer(update, ctx, "button_stale", lang)
+
+
+async def _show_units(
+    ctx: BotContext,
+    admin: MemberInfo,
+    state: dict[str, Any],
+    message: Message | None,
+    page: int,
+    found: list[Any] | None = None,
+) -> None:
+    chosen = set(state["unit_ids"])
+    items = found if found is not None else await ctx.db.run(units.list_opd)
+    pages = max(1, math.ceil(len(items) / PAGE))
+    page = min(max(page, 0), pages - 1)
+    state["page"] = page
+    rows: list[list[Button]] = [
+        [(("✅ " if u.id in chosen else "") + u.name, f"bc:u:{u.id}")]
+        for u in items[page * PAGE : (page + 1) * PAGE]
+    ]
+    nav: list[Button] = []
+    if page > 0:
+        nav.append((ctx.renderer.label("prev", admin.language), f"bc:p:{page - 1}"))
+    if page < pages - 1:
+        nav.append((ctx.renderer.label("next", admin.language), f"bc:p:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    count = 0
+    if chosen:
+        count = await ctx.db.run(
+            outbox.count_audience, audience={"type": "units", "unit_ids": list(chosen)}
+        )
+    rows.append([(ctx.renderer.label("bc_units_done", admin.language, n=count), "bc:ok")])
+    rows.append([(ctx.renderer.label("cancel", admin.language), "bc:no")])
+    await edit(
+        message,
+        ctx,
+        "bc_units",
+        admin.language,
+        rows=rows,
+        chosen=len(chosen),
+        count=count,
+        page=page + 1,
+        pages=pages,
+    )
+
+
+async def search_units(update: Update, ctx: BotContext, admin: MemberInfo, text: str) -> None:
+    """While choosing units, typed text searches unit kerja and OPD by name."""
+    state = _state(ctx)
+    assert state is not None
+    found = await ctx.db.run(units.search_units, words=search_words(text), limit=PAGE)
+    sent = await send(update, ctx, "bc_units_searching", admin.language)
+    await _show_units(ctx, admin, state, sent, 0, found=found)
+
+
+async def _ask_message(
+    update: Update,
+    ctx: BotContext,
+    admin: MemberInfo,
+    state: dict[str, Any],
+    message: Message | None,
+) -> None:
+    count = await ctx.db.run(outbox.count_audience, audience=state["audience"])
+    state["count"] = count
+    state["step"] = "message"
+    await edit(message, ctx, "bc_ask_message", admin.language, count=count)
+
+
+async def on_admin_message(update: Update, ctx: BotContext, admin: MemberInfo) -> None:
+    """Text, photo or document typed while composing a broadcast (routed by messages.py)."""
+    message = update.effective_message
+    state = _state(ctx)
+    assert message is not None and state is not None
+    lang = admin.language
+    if state["step"] == "units":
+        await search_units(update, ctx, admin, message.text or "")
+        return
+    if state["step"] == "when":
+        await _schedule_at(update, ctx, admin, state, message.text or "")
+        return
+    draft = _draft_from(message)
+    if draft is None:
+        await send(update, ctx, "bc_invalid", lang, problem="kind", detail={})
+        return
+    try:
+        validate(draft)
+    except ComposeError as exc:
+        await send(update, ctx, "bc_invalid", lang, problem=exc.problem, detail=exc.detail)
+        return
+    state["draft"] = {"html": draft.html, "media": draft.media, "file_id": draft.file_id}
+    state["step"] = "confirm"
+    await send(update, ctx, "bc_preview_intro", lang, count=state["count"])
+    values = {"nama": admin.full_name, "unit": admin.unit_name or "", "opd": admin.opd_name or ""}
+    assert update.effective_chat is not None
+    for item in payload(draft, values)["messages"]:
+        await ctx.bot.do_api_request(
+            item["method"], api_kwargs={"chat_id": update.effective_chat.id, **item["params"]}
+        )
+    rows = [
+        [(ctx.renderer.label("bc_send", lang, n=state["count"]), "bc:send")],
+        [(ctx.renderer.label("bc_later", lang), "bc:later")],
+        [(ctx.renderer.label("cancel", lang), "bc:no")],
+    ]
+    await send(update, ctx, "bc_confirm", lang, rows=rows, count=state["count"])
+
+
+def _draft_from(message: Message) -> Draft | None:
+    if message.photo:
+        return Draft(
+            html=message.caption_html or "", media="photo", file_id=message.photo[-1].file_id
+        )
+    if message.document:
+        return Draft(
+            html=message.caption_html or "", media="document", file_id=message.document.file_id
+        )
+    if message.text:
+        # Formatting made in the Telegram app arrives as entities; an admin may also type
+        # Telegram HTML by hand, which is taken as it is (and validated).
+        if not message.entities and "<" in message.text:
+            return Draft(html=message.text)
+        return Draft(html=message.text_html)
+    return None
+
+
+async def _schedule_at(
+    update: Update, ctx: BotContext, admin: MemberInfo, state: dict[str, Any], text: str
+) -> None:
+    tz = ZoneInfo(ctx.deps.settings.default_timezone)
+    when = None
+    for fmt in DATE_FORMATS:
+        try:
+            when = datetime.strptime(" ".join(text.split()), fmt).replace(tzinfo=tz)
+            break
+        except ValueError:
+            continue
+    if when is None:
+        await send(update, ctx, "bc_when_invalid", admin.language, problem="format")
+        return
+    if when <= datetime.now(tz) + timedelta(minutes=1):
+        await send(update, ctx, "bc_when_invalid", admin.language, problem="past")
+        return
+    if when > datetime.now(tz) + timedelta(days=90):
+        await send(update, ctx, "bc_when_invalid", admin.language, problem="far")
+        return
+    await _create(update, ctx, admin, state, scheduled_at=when)
+
+
+async def _create(
+    update: Update,
+    ctx: BotContext,
+    admin: MemberInfo,
+    state: dict[str, Any],
+    scheduled_at: datetime | None,
+) -> None:
+    assert update.effective_chat is not None
+    ctx.user_data.pop(KEY, None)  # type: ignore[union-attr]
+    info = await ctx.db.run(
+        outbox.create_broadcast,
+        kind="broadcast",
+        created_by=admin.telegram_user_id,
+        audience=state["audience"],
+        content=state["draft"],
+        paid=ctx.deps.settings.paid_broadcast,
+        scheduled_at=scheduled_at,
+        status_chat_id=update.effective_chat.id,
+    )
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=admin.telegram_user_id,
+        action="broadcast_schedule" if scheduled_at else "broadcast_send",
+        detail={"broadcast_id": info.id, "audience": state["audience"]},
+        audience_size=state.get("count"),
+    )
+    if scheduled_at is not None:
+        ctx.deps.schedule_broadcast(info.id, scheduled_at)
+        await send(
+            update,
+            ctx,
+            "bc_scheduled",
+            admin.language,
+            id=info.id,
+            when=scheduled_at,
+            tz=ctx.deps.settings.default_timezone,
+        )
+        return
+    status = await send(update, ctx, "bc_progress", admin.language, **_progress_view(None, info))
+    if status is not None:
+        await ctx.db.run(
+            outbox.set_status_message,
+            broadcast_id=info.id,
+            chat_id=status.chat_id,
+            message_id=status.message_id,
+        )
+    await launch(ctx.db, ctx.deps.sender, info.id)
+    ctx.deps.watch_broadcast(info.id)
+
+
+def _progress_view(progress: outbox.Progress | None, info: outbox.BroadcastInfo) -> dict[str, Any]:
+    if progress is None:
+        return {"id": info.id, "p": None, "bar": "░" * 10, "percent": 0, "rate": 0.0, "eta": None}
+    handled = progress.total - progress.remaining
+    percent = int(100 * handled / progress.total) if progress.total else 100
+    elapsed = (utcnow() - info.started_at).total_seconds() if info.started_at else 0.0
+    rate = handled / elapsed if elapsed > 0 else 0.0
+    eta = int(progress.remaining / rate) if rate > 0 and progress.remaining else None
+    filled = percent // 10
+    return {
+        "id": info.id,
+        "p": progress,
+        "bar": "▓" * filled + "░" * (10 - filled),
+        "percent": percent,
+        "rate": rate,
+        "eta": eta,
+    }
+
+
+async def report_progress(ctx: BotContext, broadcast_id: int, *, final: bool) -> bool:
+    """Edit the status message; on the last call, the report with a retry button."""
+    info = await ctx.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
+    if info is None or info.status_chat_id is None or info.status_message_id is None:
+        return True
+    progress = await ctx.db.run(outbox.progress, broadcast_id=broadcast_id)
+    view = _progress_view(progress, info)
+    renderer = ctx.renderer
+    admin_lang = "id"
+    finished = final or info.status in ("done", "cancelled")
+    template = "bc_report" if finished else "bc_progress"
+    text = renderer.text(template, admin_lang, status=info.status, **view)
+    rows = []
+    if finished and progress.failed:
+        label = renderer.label("bc_retry", admin_lang, n=progress.failed)
+        rows = [[(label, f"bc:retry:{broadcast_id}")]]
+    last = ctx.deps.progress_text.get(broadcast_id)
+    if last != text:
+        try:
+            await ctx.bot.edit_message_text(
+                text,
+                chat_id=info.status_chat_id,
+                message_id=info.status_message_id,
+                parse_mode=HTML,
+                reply_markup=keyboard(rows),
+            )
+            ctx.deps.progress_text[broadcast_id] = text
+        except Exception as exc:
+            log.info("progress edit skipped: %s", type(exc).__name__)
+    return finished
+
+
+async def retry(
+    update: Update, ctx: BotContext, admin: MemberInfo, broadcast_id: int, message: Message | None
+) -> None:
+    count = await ctx.db.run(outbox.retry_failed, broadcast_id=broadcast_id)
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=admin.telegram_user_id,
+        action="broadcast_retry",
+        detail={"broadcast_id": broadcast_id},
+        audience_size=count,
+    )
+    await answer(update, ctx, "bc_retrying" if count else "button_stale", admin.language)
+    if count:
+        ctx.deps.progress_text.pop(broadcast_id, None)
+        ctx.deps.sender.wake()
+        ctx.deps.watch_broadcast(broadcast_id)
+
+
+async def list_broadcasts(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "broadcast_list")
+    if admin is None:
+        return
+    items = await ctx.db.run(outbox.list_broadcasts, limit=10, kind="broadcast")
+    shown = []
+    for info in items:
+        progress = await ctx.db.run(outbox.progress, broadcast_id=info.id)
+        preview = re.sub(r"<[^>]+>", "", info.content.get("html", ""))[:60]
+        shown.append({"info": info, "p": progress, "preview": preview})
+    await send(
+        update, ctx, "bc_list", admin.language, items=shown, tz=ctx.deps.settings.default_timezone
+    )
+
+
+async def cancel_menu(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "broadcast_cancel")
+    if admin is None:
+        return
+    items = await ctx.db.run(
+        outbox.list_broadcasts, limit=10, statuses=["scheduled", "running"], kind="broadcast"
+    )
+    rows = [
+        [
+            (
+                ctx.renderer.label("bc_stop", admin.language, id=i.id, status=i.status),
+                f"bc:stop:{i.id}",
+            )
+        ]
+        for i in items
+    ]
+    await send(update, ctx, "bc_cancel_menu", admin.language, rows=rows, count=len(items))
+
+
+async def stop(
+    update: Update, ctx: BotContext, admin: MemberInfo, broadcast_id: int, message: Message | None
+) -> None:
+    cancelled = await ctx.db.run(outbox.cancel, broadcast_id=broadcast_id)
+    if cancelled is None:
+        await answer(update, ctx, "button_stale", admin.language)
+        return
+    await answer(update, ctx)
+    ctx.deps.unschedule_broadcast(broadcast_id)
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=admin.telegram_user_id,
+        action="broadcast_cancel",
+        detail={"broadcast_id": broadcast_id},
+        audience_size=cancelled,
+    )
+    await edit(
+        message, ctx, "bc_stopped", admin.language, id=broadcast_id, rows_cancelled=cancelled
+    )
