@@ -36,6 +36,8 @@ CALLBACK = re.compile(
     r"|(?P<retry>retry):(?P<retry_id>\d{1,9})"
     r"|(?P<stop>stop):(?P<stop_id>\d{1,9}))$"
 )
+# Entities Telegram adds by itself; they are not formatting the admin chose.
+DETECTED = {"bot_command", "url", "mention", "hashtag", "cashtag", "email", "phone_number"}
 DATE_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%d-%m-%Y %H.%M")
 
 
@@ -207,7 +209,9 @@ async def search_units(update: Update, ctx: BotContext, admin: MemberInfo, text:
     """While choosing units, typed text searches unit kerja and OPD by name."""
     state = _state(ctx)
     assert state is not None
-    found = await ctx.db.run(units.search_units, words=search_words(text), limit=PAGE)
+    found = await ctx.db.run(
+        units.search_units, words=search_words(text), limit=PAGE, leaves_only=False
+    )
     sent = await send(update, ctx, "bc_units_searching", admin.language)
     await _show_units(ctx, admin, state, sent, 0, found=found)
 
@@ -275,7 +279,8 @@ def _draft_from(message: Message) -> Draft | None:
     if message.text:
         # Formatting made in the Telegram app arrives as entities; an admin may also type
         # Telegram HTML by hand, which is taken as it is (and validated).
-        if not message.entities and "<" in message.text:
+        formatted = [e for e in message.entities if e.type not in DETECTED]
+        if not formatted and "<" in message.text:
             return Draft(html=message.text)
         return Draft(html=message.text_html)
     return None

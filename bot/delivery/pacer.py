@@ -69,16 +69,20 @@ class Pacer:
             self._groups.setdefault(chat_id, deque()).append(now)
 
     async def slot(self, *, paid: bool = False) -> None:
-        """Wait for the next global send slot (and for any retry_after to pass)."""
-        # A further 429 may extend the pause while we sleep, hence the loop.
-        while (paused := self.paused_for()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(paused)
+        """Wait for the next global send slot, and for any retry_after to pass (a 429 may
+        arrive while we wait for the slot: then we wait again)."""
         rate = (self.limits.paid_per_second if paid else self.limits.per_second) * (
             self.limits.safety
         )
-        now = self.now()
-        # Reserving synchronously (no await in between) keeps concurrent callers in order.
-        slot = max(now, self._next)
-        self._next = slot + 1.0 / rate
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        while True:
+            # A further 429 may extend the pause while we sleep, hence the loop.
+            while (paused := self.paused_for()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(paused)
+            now = self.now()
+            # Reserving synchronously (no await in between) keeps concurrent callers in order.
+            slot = max(now, self._next)
+            self._next = slot + 1.0 / rate
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self.paused_for() == 0:
+                return

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.delivery.pacer import Limits, Pacer
 from db.engine import Database
@@ -50,6 +52,9 @@ from db.queries import outbox
 from db.queries.outbox import DueRow, Outcome
 
 log = logging.getLogger(__name__)
+# Stored payloads are raw Bot API calls, so the sender posts them with do_api_request;
+# PTB would warn on every one that a typed method exists.
+warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
 
 MAX_NETWORK_RETRIES = 5
 MAX_RATE_RETRIES = 20
@@ -117,25 +122,23 @@ class Sender:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
         self._results_ready.set()
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            await self._flusher
         await self._flush()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def drain(self, *, within: float = 60.0) -> None:
-        """Wait until the outbox has nothing due and nothing in flight (tests, benches)."""
+        """Wait until every row is settled: sent, failed, blocked or cancelled."""
         async with asyncio.timeout(within):
             while True:
                 self._idle.clear()
                 self.wake()
                 await self._idle.wait()
                 if not self._in_flight and not self._results:
-                    rows = await self.db.run(outbox.due, now=utcnow(), limit=1)
-                    if not rows:
+                    if await self.db.run(outbox.open_rows) == 0:
                         return
+                    await asyncio.sleep(0.1)  # rows waiting for a retry time
 
     # --- the loop ----------------------------------------------------------------------------
 
@@ -167,9 +170,7 @@ class Sender:
                 if not self._in_flight and not self._results:
                     self._idle.set()
                 self._wake.clear()
-                wait = self.poll_interval if not rows else 0.05
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                await _wait(self._wake, self.poll_interval if not rows else 0.05)
             elif len(rows) == BATCH or launched < len(rows):
                 continue
             else:
@@ -224,7 +225,7 @@ class Sender:
                 )
                 sent.append(result if isinstance(result, dict) else {})
         except RetryAfter as exc:
-            seconds = _seconds(exc.retry_after)
+            seconds = _seconds(exc._retry_after)  # the public one warns of a type change
             self.pacer.pause(seconds)
             log.warning("outbox: 429, pausing all sends for %.0f s", seconds)
             if row.attempts >= MAX_RATE_RETRIES or sent:
@@ -277,9 +278,8 @@ class Sender:
     # --- results -----------------------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._results_ready.wait(), FLUSH_EVERY)
+        while not self._stopping:
+            await _wait(self._results_ready, FLUSH_EVERY)
             self._results_ready.clear()
             await self._flush()
 
@@ -312,6 +312,14 @@ class Sender:
             if hook is not None:
                 hook(session, sent)
         return outbox.finish_done(session=session)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Until the event is set or the time is up. (Not wait_for: on Python 3.11 a cancel
+    during wait_for can be lost, and stopping would hang.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 def _never_arrived(exc: TimedOut) -> bool:

@@ -788,7 +788,7 @@ def parse_formatted(
 
 _URL_TAIL_PUNCT = ".,;:!?'\")]}"
 _DETECT = re.compile(
-    r"(?P<bot_command>(?<![\w/@#$])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@]))"
+    r"(?P<bot_command>(?<![\w/@#$<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@]))"
     r"|(?P<url>(?<![\w@/.])(?:https?://|tg://|www\.)[^\s<>\"]+"
     r"|(?<![\w@/.])(?:[A-Za-z0-9-]+\.)+(?:com|org|net|id|io|me|co|info|gov|app|dev|org\.id)"
     r"(?:/[^\s<>\"]*)?(?![\w.]))"

@@ -375,6 +375,13 @@ def due(*, session: Session, now: datetime, limit: int, after_id: int = 0) -> li
     ]
 
 
+def open_rows(*, session: Session) -> int:
+    """Rows not yet settled (pending, even if not due yet, or sending)."""
+    return session.exec(
+        select(func.count()).select_from(Delivery).where(col(Delivery.state).in_(OPEN))
+    ).one()
+
+
 def mark_sending(*, session: Session, ids: Sequence[int]) -> set[int]:
     """Claim rows that are still pending; a row cancelled meanwhile is not claimed."""
     if not ids:

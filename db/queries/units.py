@@ -74,8 +74,14 @@ def list_children(*, session: Session, opd_id: int) -> list[UnitInfo]:
     return [_info(u, parent) for u in rows]
 
 
-def search_units(*, session: Session, words: list[str], limit: int = 8) -> list[UnitInfo]:
-    """Units whose name or code contains every word, unit kerja before OPD."""
+def search_units(
+    *, session: Session, words: list[str], limit: int = 8, leaves_only: bool = True
+) -> list[UnitInfo]:
+    """Units whose name or code contains every word, unit kerja before OPD.
+
+    Members belong to leaves (a unit kerja, or an OPD without any); a broadcast may also
+    target a whole OPD.
+    """
     if not words:
         return []
     query = select(Unit).where(Unit.active)
@@ -90,7 +96,11 @@ def search_units(*, session: Session, words: list[str], limit: int = 8) -> list[
         )
     rows = session.exec(query.order_by(col(Unit.parent_id).is_(None), Unit.name)).all()
     parents = {u.id: u for u in session.exec(select(Unit).where(col(Unit.parent_id).is_(None)))}
-    leaves = [u for u in rows if u.parent_id is not None or not _has_children(session, u)]
+    leaves = [
+        u
+        for u in rows
+        if not leaves_only or u.parent_id is not None or not _has_children(session, u)
+    ]
     return [_info(u, parents.get(u.parent_id)) for u in leaves[:limit]]
 
 
