@@ -96,9 +96,11 @@ def settings(sandbox, bot_token: str, database_url: str) -> Settings:  # type: i
 
 
 @pytest.fixture
-async def bot(settings: Settings, kediri: Database) -> AsyncIterator[object]:
+async def bot(sandbox, settings: Settings, kediri: Database) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
     """Our application, polling the sandbox with its real HTTP request class."""
     from tests.utils import running_bot
 
     async with running_bot(settings, kediri) as app:
         yield app
+        # Let the bot answer the last button press before it stops listening.
+        await sandbox.settle_callbacks()

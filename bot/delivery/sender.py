@@ -10,15 +10,17 @@ State machine of a delivery row (table `delivery`)::
        └──────────────────┘  ──connect error─────▶ pending   (backoff 2^n s, up to 5 tries)
     pending ──/broadcast_batal──▶ cancelled
 
-A row is claimed (`sending`, committed) only once its rate-limit slot has come, and its
-request is written right after that commit. The one uncertain edge: the process dies, or
-a response times out, after the request left but before the result was recorded. Telegram
-may have delivered that message or not, and the Bot API cannot tell us. We resolve it
-towards *never twice*: at start-up every row still `sending` becomes `sent` with
-`unconfirmed = true` (and a read timeout is recorded the same way), and is not retried;
-the broadcast report counts them. Because the claim commit happens immediately before
-the request, such a row has almost always reached Telegram. Errors that prove the request
-never arrived (connection refused, connect or pool timeout) are retried.
+Rows are claimed (`sending`, committed) in small chunks, as many as leave within 20 ms
+(one row at 30/s), and each request is written as soon as its rate-limit slot comes.
+
+The one uncertain edge: the process dies, or a response times out, after the request
+left but before the result was recorded. Telegram may have delivered that message or not,
+and the Bot API cannot tell us. We resolve it towards *never twice*: at start-up every
+row still `sending` becomes `sent` with `unconfirmed = true` (a read timeout is recorded
+the same way) and is not retried; the broadcast report counts them. A crash can also strand the
+rest of a claimed chunk that had not gone out yet; those rows are recorded the same way
+(at most 20 ms of sending, one row at the default 30/s). Errors that prove a request never
+arrived (connection refused, connect or pool timeout) are retried.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ MAX_RATE_RETRIES = 20
 BATCH = 500
 FLUSH_EVERY = 0.05
 FLUSH_ROWS = 200
+CLAIM_WINDOW = 0.02  # seconds of sending claimed per commit
 
 # (session, [(row, messages as dicts)]) run in the transaction that records them, e.g. to
 # remember which poll went to whom.
@@ -93,8 +96,6 @@ class Sender:
         self._in_flight: set[asyncio.Task[None]] = set()
         # Rows launched but perhaps not yet claimed in the database: never launch twice.
         self._launched: set[int] = set()
-        self._claims: list[tuple[int, asyncio.Future[bool]]] = []
-        self._claiming: asyncio.Task[None] | None = None
         self._results: list[tuple[DueRow, Outcome]] = []
         self._results_ready = asyncio.Event()
         self._idle = asyncio.Event()
@@ -151,37 +152,58 @@ class Sender:
                 await asyncio.sleep(self.poll_interval)
                 continue
             launched = 0
+            chunk: list[DueRow] = []
+            chats: set[int] = set()
             for row in rows:
                 if self._stopping:
                     break
-                if row.id in self._launched:
+                if row.id in self._launched or row.chat_id in chats:
                     continue
                 if self.pacer.chat_wait(row.chat_id) > 0:
                     continue  # this chat had a message just now; the row comes round again
-                await self._slots.acquire()
-                await self.pacer.slot(paid=row.paid)
-                self.pacer.take_chat(row.chat_id)
-                self._launched.add(row.id)
-                task = asyncio.create_task(self._claim_and_send(row))
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
-                launched += 1
+                chunk.append(row)
+                chats.add(row.chat_id)
+                if len(chunk) >= self._chunk_size(row.paid):
+                    launched += await self._launch(chunk)
+                    chunk, chats = [], set()
+            if chunk and not self._stopping:
+                launched += await self._launch(chunk)
             if launched == 0:
                 if not self._in_flight and not self._results:
                     self._idle.set()
                 self._wake.clear()
                 await _wait(self._wake, self.poll_interval if not rows else 0.05)
-            elif len(rows) == BATCH or launched < len(rows):
-                continue
-            else:
-                # Everything due was launched; let the claims and results settle.
-                await asyncio.sleep(0)
 
-    async def _claim_and_send(self, row: DueRow) -> None:
+    def _chunk_size(self, paid: bool) -> int:
+        """Rows claimed in one commit: as many as leave within CLAIM_WINDOW, so that a
+        crash can strand only a handful of claimed rows that had not gone out yet."""
+        rate = self.limits.paid_per_second if paid else self.limits.per_second
+        return max(1, min(self.limits.max_in_flight, int(rate * CLAIM_WINDOW)))
+
+    async def _launch(self, chunk: list[DueRow]) -> int:
+        try:
+            claimed = await self.db.run(outbox.mark_sending, ids=[r.id for r in chunk])
+        except Exception:
+            log.exception("outbox: claiming rows failed")
+            await asyncio.sleep(self.poll_interval)
+            return 0
+        launched = 0
+        for row in chunk:
+            if row.id not in claimed:
+                continue  # cancelled meanwhile
+            await self._slots.acquire()
+            await self.pacer.slot(paid=row.paid)
+            self.pacer.take_chat(row.chat_id)
+            self._launched.add(row.id)
+            task = asyncio.create_task(self._send_claimed(row))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+            launched += 1
+        return launched
+
+    async def _send_claimed(self, row: DueRow) -> None:
         recorded = False
         try:
-            if not await self._claim(row.id):
-                return  # cancelled meanwhile
             outcome = await self._send(row)
             self._results.append((row, outcome))
             recorded = True  # forgotten by _flush once the database has it
@@ -191,27 +213,6 @@ class Sender:
             self._slots.release()
             if not recorded:
                 self._launched.discard(row.id)
-
-    async def _claim(self, row_id: int) -> bool:
-        """Group commit: rows that reach their slot together are claimed in one transaction."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._claims.append((row_id, future))
-        if self._claiming is None or self._claiming.done():
-            self._claiming = asyncio.create_task(self._commit_claims())
-        return await future
-
-    async def _commit_claims(self) -> None:
-        while self._claims:
-            batch, self._claims = self._claims, []
-            try:
-                claimed = await self.db.run(outbox.mark_sending, ids=[i for i, _ in batch])
-            except Exception as exc:
-                log.exception("outbox: claiming rows failed")
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for row_id, future in batch:
-                future.set_result(row_id in claimed)
 
     async def _send(self, row: DueRow) -> Outcome:
         messages = row.payload.get("messages", [])

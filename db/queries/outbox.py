@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, insert, update
+from sqlalchemy import Integer, bindparam, cast, func, insert, update
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -386,24 +386,42 @@ def mark_sending(*, session: Session, ids: Sequence[int]) -> set[int]:
     """Claim rows that are still pending; a row cancelled meanwhile is not claimed."""
     if not ids:
         return set()
-    session.execute(
-        update(Delivery)
-        .where(col(Delivery.id).in_(list(ids)), Delivery.state == DeliveryState.PENDING)
-        .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1)
-    )
-    claimed = session.exec(
-        select(Delivery.id).where(
-            col(Delivery.id).in_(list(ids)), Delivery.state == DeliveryState.SENDING
-        )
-    ).all()
-    return {i for i in claimed if i is not None}
+    table = Delivery.__table__
+    claimed = session.execute(
+        update(table)
+        .where(table.c.id.in_(list(ids)), table.c.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.SENDING, attempts=table.c.attempts + 1)
+        .returning(table.c.id)
+    ).scalars()
+    return set(claimed)
 
 
 def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
     """Write a batch of send results in one transaction."""
     now = utcnow()
+    table = Delivery.__table__
+    # The common case, plain sends, in one executemany without the ORM's bookkeeping.
+    plain = [
+        {"b_id": o.id, "b_message_id": o.message_id}
+        for o in outcomes
+        if o.state == DeliveryState.SENT and not o.unconfirmed and o.new_chat_id is None
+    ]
+    if plain:
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                state=DeliveryState.SENT,
+                message_id=bindparam("b_message_id"),
+                sent_at=now,
+                error=None,
+            ),
+            plain,
+        )
     params = []
     for o in outcomes:
+        if o.state == DeliveryState.SENT and not o.unconfirmed and o.new_chat_id is None:
+            continue
         values: dict[str, Any] = {"id": o.id, "state": o.state, "error": o.error}
         if o.state == DeliveryState.SENT:
             values.update(message_id=o.message_id, sent_at=now, unconfirmed=o.unconfirmed)

@@ -1,0 +1,17 @@
+"""`python -m bench` (`make bench`): every benchmark at the sizes the issues name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHES = [
+    ["bench.broadcast_rate", "3000"],
+    ["bench.broadcast_throughput", "20000"],
+    ["bench.crash_resume", "3000", "5"],
+]
+
+if __name__ == "__main__":
+    for module, *args in BENCHES:
+        print(f"== {module} {' '.join(args)}", flush=True)
+        subprocess.run([sys.executable, "-m", module, *args], check=True)

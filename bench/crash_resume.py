@@ -1,0 +1,111 @@
+"""Bench 5c: SIGKILL the sending process at five random points of a 3,000-recipient
+broadcast, restarting it each time; afterwards every recipient must have exactly one
+message. Paid-broadcast rates keep the run short.
+
+    python -m bench.crash_resume [RECIPIENTS] [KILLS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import (
+    ROOT,
+    add_members,
+    delivered,
+    emit,
+    fresh_database,
+    sandbox_process,
+    settings_for,
+)
+from bot.delivery.broadcasts import build_sender, launch
+from db.engine import Database
+from db.queries import outbox
+
+
+async def child(port: int, url: str) -> None:
+    """One life of the sender: recover, send until the outbox is settled."""
+    db = Database(url)
+    sender = build_sender(settings_for(port, url, paid_broadcast=True), db)
+    await sender.bot.initialize()
+    await sender.start()
+    await sender.drain(within=600)
+    await sender.stop()
+    await sender.bot.shutdown()
+    db.close()
+
+
+async def prepare(port: int, url: str, recipients: int) -> None:
+    db = fresh_database(url)
+    add_members(db, recipients)
+    sender = build_sender(settings_for(port, url, paid_broadcast=True), db)
+    info = await db.run(
+        outbox.create_broadcast,
+        kind="broadcast",
+        created_by=None,
+        audience={"type": "all"},
+        content={"html": "Uji ketahanan, {{ nama }}."},
+        paid=True,
+    )
+    await launch(db, sender, info.id)
+    db.close()
+
+
+def main() -> None:
+    recipients = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    kills = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    rng = random.Random()
+    with tempfile.TemporaryDirectory() as tmp, sandbox_process(recipients) as port:
+        url = f"sqlite:///{Path(tmp) / 'crash.sqlite3'}"
+        asyncio.run(prepare(port, url, recipients))
+        points = []
+        for _ in range(kills):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bench.crash_resume", "--child", str(port), url], cwd=ROOT
+            )
+            delay = rng.uniform(0.3, 2.0)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            points.append(round(delay, 2))
+        subprocess.run(
+            [sys.executable, "-m", "bench.crash_resume", "--child", str(port), url],
+            cwd=ROOT,
+            check=True,
+        )
+        one, none, many = delivered(port, recipients)
+        db = Database(url)
+        unconfirmed = sum(
+            db.run_sync(outbox.progress, broadcast_id=1).unconfirmed for _ in range(1)
+        )
+        db.close()
+    print(
+        f"{recipients} recipients, killed at {points} s: exactly one {one}, none {none}, "
+        f"more than one {many}; {unconfirmed} rows recorded as sent-unconfirmed"
+    )
+    emit(
+        {
+            "bench": "crash_resume",
+            "recipients": recipients,
+            "kills": kills,
+            "kill_points_s": points,
+            "exactly_one": one,
+            "none": none,
+            "duplicates": many,
+            "unconfirmed_rows": unconfirmed,
+        }
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        asyncio.run(child(int(sys.argv[2]), sys.argv[3]))
+    else:
+        main()
