@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
@@ -20,8 +21,10 @@ async def on_error(update: object, ctx: BotContext) -> None:
     if isinstance(error, NetworkError | Forbidden):
         log.warning("update %s: %s", update_id, type(error).__name__)
         return
-    # The traceback names code, not people; nothing from the update is logged.
-    log.error("update %s failed: %s", update_id, type(error).__name__, exc_info=error)
+    # Where it failed, not what it was told: the frames name code, while the exception's
+    # message could quote a member's input, so it stays out of the log.
+    frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

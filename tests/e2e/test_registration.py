@@ -292,3 +292,59 @@ async def test_command_menus_are_set_per_scope(bot, sandbox) -> None:
     calls = [c for c in sandbox.calls if c.method == "setMyCommands"]
     scopes = {c.params.get("scope", {}).get("type") for c in calls}
     assert {"all_private_chats", "all_group_chats"} <= scopes
+
+
+async def test_webhook_mode_with_secret_token(sandbox, settings, kediri: Database) -> None:
+    """The same bot, fed by webhook: the sandbox posts updates with the secret header."""
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.sandbox.pytest_plugin import free_port
+
+    app = build_application(settings, kediri)
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    port = free_port()
+    assert app.updater is not None
+    await app.updater.start_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path="telegram",
+        webhook_url=f"http://127.0.0.1:{port}/telegram",
+        secret_token="rahasia-123",
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    try:
+        user = sandbox.user("Lewat Webhook")
+        await user.send("/start")
+        await expect(user, "BerAKHLAK")
+        [call] = sandbox.calls_to("setWebhook")
+        assert call.params["secret_token"] == "rahasia-123"
+    finally:
+        await sandbox.settle_callbacks()
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        await app.shutdown()
+
+
+async def test_a_failure_is_apologised_for_and_logged_without_personal_data(
+    bot, sandbox, kediri: Database, monkeypatch, caplog
+) -> None:
+    import handlers.common
+
+    user = sandbox.user("Nama Rahasia")
+    await register(user, BUDI)
+
+    secret = f"{BUDI.name} {BUDI.nip}"  # what an exception message might quote
+
+    def broken(**_: object) -> None:
+        raise RuntimeError(secret)
+
+    monkeypatch.setattr(handlers.common, "get_member", broken)
+    await user.send("/profil")
+    await expect(user, "terjadi kesalahan")
+    assert "RuntimeError" in caplog.text
+    assert BUDI.name not in caplog.text and "19860926" not in caplog.text
+    assert bot.bot.token not in caplog.text
