@@ -130,6 +130,21 @@ def transcript(user: SimUser, *, width: int = 100) -> str:
     return "\n".join(lines)
 
 
+async def broadcast(admin: SimUser, count: int, app: object) -> str:
+    """The superadmin's /broadcast to everyone, as an HR officer would do it."""
+    from bot.simulation import expect
+
+    await admin.send("/broadcast")
+    menu = await expect(admin, "Pilih penerima")
+    await admin.press(menu, f"👥 Semua anggota ({count})")
+    await expect(admin, "Penerima")
+    await admin.send("Selamat pagi, <b>{{ nama }}</b>! Apel Hari Kesadaran Nasional pukul 07.30.")
+    confirm = await expect(admin, "Kirim ke")
+    await admin.press(confirm, f"✅ Kirim sekarang ke {count}")
+    report = await expect(admin, "selesai", within=30)
+    return report.text or ""
+
+
 def run_demo(*, members: int = 36, out: Path = Path("demo-output")) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     started = time.monotonic()
@@ -157,11 +172,16 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
 
     sandbox = Sandbox(token=DEMO_TOKEN)
     await sandbox.start()
+    rng = random.Random(2026)
+    people = _people(members, rng)
+    users = [sandbox.user(p.name) for p in people]
+    # The first simulated ASN works at BKPSDM and runs the programme.
     settings = Settings(
         telegram_bot_token=DEMO_TOKEN,
         bot_api_base_url=sandbox.api_base_url,
         bot_api_file_url=sandbox.file_base_url,
         database_url=database_url,
+        superadmin_ids=[users[0].id],
         _env_file=None,  # type: ignore[call-arg]
     )
     app = build_application(settings, db, content=content)
@@ -172,12 +192,11 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
     print(f"Sandbox at {sandbox.api_base_url} · bot @{app.bot.username} · database {database_url}")
-    rng = random.Random(2026)
-    people = _people(members, rng)
-    users = [sandbox.user(p.name) for p in people]
     try:
         print(f"{len(users)} simulated ASN register (some make mistakes on the way)…")
         await asyncio.gather(*(register(u, p) for u, p in zip(users, people, strict=True)))
+        print("HR broadcasts an announcement to everyone…")
+        report = await broadcast(users[0], len(users), app)
     finally:
         await app.updater.stop()
         await app.stop()
@@ -186,6 +205,7 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
         await app.shutdown()
         await sandbox.stop()
     chats = "\n\n".join(transcript(u) for u in (users[1], users[2]))
+    chats += "\n\nHR's broadcast report:\n" + _plain(report)
     counts = await db.run(count_by_opd)
     summary = ["Members per OPD:"]
     summary += [f"  {count:3d}  {name}" for name, count in counts]
