@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from telegram import LinkPreviewOptions
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
@@ -91,3 +93,23 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     for admin in await deps.db.run(list_admins):
         await help.set_member_menu(app, deps, admin)
     await start_services(app)
+
+
+@asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run an application inside the caller's event loop (the demo, tests): what
+    `run_polling` does, without taking over the loop."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        await app.shutdown()

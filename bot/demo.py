@@ -130,7 +130,7 @@ def transcript(user: SimUser, *, width: int = 100) -> str:
     return "\n".join(lines)
 
 
-async def broadcast(admin: SimUser, count: int, app: object) -> str:
+async def broadcast(admin: SimUser, count: int) -> str:
     """The superadmin's /broadcast to everyone, as an HR officer would do it."""
     from bot.simulation import expect
 
@@ -167,7 +167,7 @@ def run_demo(*, members: int = 36, out: Path = Path("demo-output")) -> int:
 
 
 async def _run(db: Database, database_url: str, content: Content, members: int) -> tuple[str, int]:
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import build_application, polling
     from bot.sandbox import Sandbox
 
     sandbox = Sandbox(token=DEMO_TOKEN)
@@ -175,7 +175,7 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
     rng = random.Random(2026)
     people = _people(members, rng)
     users = [sandbox.user(p.name) for p in people]
-    # The first simulated ASN works at BKPSDM and runs the programme.
+    # The first simulated ASN is an HR officer: the programme's superadmin.
     settings = Settings(
         telegram_bot_token=DEMO_TOKEN,
         bot_api_base_url=sandbox.api_base_url,
@@ -184,25 +184,17 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
         superadmin_ids=[users[0].id],
         _env_file=None,  # type: ignore[call-arg]
     )
-    app = build_application(settings, db, content=content)
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
-    print(f"Sandbox at {sandbox.api_base_url} · bot @{app.bot.username} · database {database_url}")
     try:
-        print(f"{len(users)} simulated ASN register (some make mistakes on the way)…")
-        await asyncio.gather(*(register(u, p) for u, p in zip(users, people, strict=True)))
-        print("HR broadcasts an announcement to everyone…")
-        report = await broadcast(users[0], len(users), app)
+        async with polling(build_application(settings, db, content=content)) as app:
+            print(
+                f"Sandbox at {sandbox.api_base_url} · bot @{app.bot.username} · "
+                f"database {database_url}"
+            )
+            print(f"{len(users)} simulated ASN register (some make mistakes on the way)…")
+            await asyncio.gather(*(register(u, p) for u, p in zip(users, people, strict=True)))
+            print("HR broadcasts an announcement to everyone…")
+            report = await broadcast(users[0], len(users))
     finally:
-        await app.updater.stop()
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
         await sandbox.stop()
     chats = "\n\n".join(transcript(u) for u in (users[1], users[2]))
     chats += "\n\nHR's broadcast report:\n" + _plain(report)

@@ -40,14 +40,19 @@ class Registrant:
     bad_nips: tuple[str, ...] = ()
 
 
-async def register(user: SimUser, who: Registrant) -> BotMessage:
-    """Walk the whole registration as a person would; returns the final confirmation."""
+async def begin(user: SimUser) -> BotMessage:
+    """/start, Indonesian, consent: up to the question for the full name (returned)."""
     await user.send("/start")
     welcome = await expect(user, "BerAKHLAK")
     await user.press(welcome, "🇮🇩 Bahasa Indonesia")
     consent = await expect(user, "Persetujuan")
     await user.press(consent, "✅ Saya setuju")
-    await expect(user, "Nama lengkap")
+    return await expect(user, "Nama lengkap")
+
+
+async def register(user: SimUser, who: Registrant) -> BotMessage:
+    """Walk the whole registration as a person would; returns the final confirmation."""
+    await begin(user)
     for typo in who.typos:
         await user.send(typo)
         await expect(user, "Nama")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.simulation import Registrant, expect, register
+from bot.simulation import Registrant, begin, expect, register
 from db.engine import Database
 from db.models import Member, Registration, Unit
 
@@ -66,18 +66,9 @@ async def test_consent_declined_stores_nothing(bot, sandbox, kediri: Database) -
     assert draft(kediri, user.id) is None
 
 
-async def _at_name_step(user) -> None:  # type: ignore[no-untyped-def]
-    await user.send("/start")
-    welcome = await expect(user, "BerAKHLAK")
-    await user.press(welcome, "🇮🇩 Bahasa Indonesia")
-    consent = await expect(user, "Persetujuan")
-    await user.press(consent, "✅ Saya setuju")
-    await expect(user, "Nama lengkap")
-
-
 async def test_bad_names_are_explained_and_the_step_resumes(bot, sandbox, kediri) -> None:
     user = sandbox.user("Tester")
-    await _at_name_step(user)
+    await begin(user)
     cases = [
         ("x" * 5000, "terlalu panjang (5000 karakter)"),
         ("😀😀😀", "harus berisi huruf"),
@@ -99,7 +90,7 @@ async def test_bad_names_are_explained_and_the_step_resumes(bot, sandbox, kediri
 
 async def test_unit_by_pages_and_buttons(bot, sandbox, kediri: Database) -> None:
     user = sandbox.user("Rina")
-    await _at_name_step(user)
+    await begin(user)
     await user.send("Rina Marlina")
     page1 = await expect(user, "Halaman 1 dari")
     await user.press(page1, "Berikutnya ▶️")
@@ -118,7 +109,7 @@ async def test_unit_by_pages_and_buttons(bot, sandbox, kediri: Database) -> None
 
 async def test_unit_search_none_and_too_long(bot, sandbox, kediri: Database) -> None:
     user = sandbox.user("Rudi")
-    await _at_name_step(user)
+    await begin(user)
     await user.send("Rudi Hartono")
     await expect(user, "Unit kerja")
     await user.send("zzzz tidak ada")
@@ -150,7 +141,7 @@ async def test_bad_nips_and_skip(bot, sandbox, kediri: Database) -> None:
 
 async def test_start_again_midway_resumes(bot, sandbox, kediri: Database) -> None:
     user = sandbox.user("Joko")
-    await _at_name_step(user)
+    await begin(user)
     await user.send("Joko Widodo")
     await expect(user, "Unit kerja")
     await user.send("/start")
@@ -162,17 +153,13 @@ async def test_start_again_midway_resumes(bot, sandbox, kediri: Database) -> Non
 
 async def test_old_and_forged_buttons_change_nothing(bot, sandbox, kediri: Database) -> None:
     user = sandbox.user("Maya")
-    await user.send("/start")
-    welcome = await expect(user, "BerAKHLAK")
-    await user.press(welcome, "🇮🇩 Bahasa Indonesia")
-    consent = await expect(user, "Persetujuan")
-    await user.press(consent, "✅ Saya setuju")
-    await expect(user, "Nama lengkap")
+    await begin(user)
+    consent = next(m for m in user.transcript if "Persetujuan" in (m.get("text") or ""))
     await user.send("Maya Sari")
     units = await expect(user, "Unit kerja")
     before = draft(kediri, user.id)
     # The consent message no longer shows buttons; a hostile client presses anyway.
-    await user.press_forged(consent.message_id, "reg:consent:no")
+    await user.press_forged(consent["message_id"], "reg:consent:no")
     for data in ("reg:unit:999999", "reg:opd:abc", "reg:lang:xx", "garbage", "reg:save"):
         await user.press_forged(units.message_id, data)
     await user.press_forged(units.message_id, "x" * 64)
