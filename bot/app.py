@@ -25,6 +25,7 @@ from handlers import (
     errors,
     groups,
     help,
+    membership,
     messages,
     profile,
     registration,
@@ -80,6 +81,7 @@ def build_application(
     broadcast.register(app)
     admins.register(app)
     groups.register(app)
+    membership.register(app)
     # Last: catches what no feature handled (handlers in one group match first-come).
     messages.register(app)
     app.add_error_handler(errors.on_error)  # type: ignore[arg-type]

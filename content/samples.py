@@ -108,6 +108,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "unit_search_invalid": [{"limit": 64}],
         "unit_chosen": [{"unit": unit}, {"unit": replace(unit, parent_name=None)}],
         "unit_gone": plain,
+        "no_units": plain,
         "ask_nip": plain,
         "nip_invalid": [
             {"problem": p, "length": 17}

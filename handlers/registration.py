@@ -312,6 +312,10 @@ async def _send_opd_page(
     update: Update, ctx: BotContext, draft: Registration, page: int
 ) -> Message | None:
     rows, info = await _opd_screen(ctx, draft, page)
+    if not rows:
+        # HR has not loaded the roster yet: say so instead of showing an empty list.
+        await send(update, ctx, "no_units", draft.language)
+        return None
     return await send(
         update, ctx, "ask_opd", draft.language, rows=rows, purpose=draft.purpose, **info
     )

@@ -335,3 +335,25 @@ async def test_a_failure_is_apologised_for_and_logged_without_personal_data(
     assert "RuntimeError" in caplog.text
     assert BUDI.name not in caplog.text and "19860926" not in caplog.text
     assert bot.bot.token not in caplog.text
+
+
+async def test_blocking_and_unblocking_the_bot_is_remembered(bot, sandbox, kediri) -> None:
+    user = sandbox.user("Pemblokir")
+    await register(user, BUDI)
+    from tests.utils import eventually
+
+    await user.block()
+    await eventually(lambda: members(kediri)[0].reachable is False)
+    await user.unblock()
+    await eventually(lambda: members(kediri)[0].reachable is True)
+
+
+async def test_no_roster_yet_is_explained(sandbox, settings, db: Database) -> None:
+    from tests.utils import running_bot
+
+    async with running_bot(settings, db):
+        user = sandbox.user("Terlalu Awal")
+        await begin(user)
+        await user.send("Siti Aminah")
+        await expect(user, "belum dimuat")
+        assert draft(db, user.id).full_name == "Siti Aminah"

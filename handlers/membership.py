@@ -1,0 +1,29 @@
+"""A member blocks or unblocks the bot: Telegram tells us with my_chat_member."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, Update
+from telegram.ext import Application, ChatMemberHandler
+
+from bot.deps import BotContext
+from db.queries import members
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(ChatMemberHandler(on_my_status, ChatMemberHandler.MY_CHAT_MEMBER))
+
+
+async def on_my_status(update: Update, ctx: BotContext) -> None:
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
+    updated = await ctx.db.run(
+        members.update_member, telegram_user_id=change.from_user.id, reachable=reachable
+    )
+    if updated is not None:
+        log.info("a member %s the bot", "unblocked" if reachable else "blocked")
