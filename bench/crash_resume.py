@@ -36,6 +36,7 @@ async def child(port: int, url: str) -> None:
     sender = build_sender(settings_for(port, url, paid_broadcast=True), db)
     await sender.bot.initialize()
     await sender.start()
+    print("SENDING", flush=True)
     await sender.drain(within=600)
     await sender.stop()
     await sender.bot.shutdown()
@@ -68,9 +69,14 @@ def main() -> None:
         points = []
         for _ in range(kills):
             proc = subprocess.Popen(
-                [sys.executable, "-m", "bench.crash_resume", "--child", str(port), url], cwd=ROOT
+                [sys.executable, "-m", "bench.crash_resume", "--child", str(port), url],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
             )
-            delay = rng.uniform(0.3, 2.0)
+            assert proc.stdout is not None
+            proc.stdout.readline()  # "SENDING": the kill lands while messages go out
+            delay = rng.uniform(0.05, 1.0)
             time.sleep(delay)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -82,13 +88,12 @@ def main() -> None:
         )
         one, none, many = delivered(port, recipients)
         db = Database(url)
-        unconfirmed = sum(
-            db.run_sync(outbox.progress, broadcast_id=1).unconfirmed for _ in range(1)
-        )
+        unconfirmed = db.run_sync(outbox.progress, broadcast_id=1).unconfirmed
         db.close()
     print(
-        f"{recipients} recipients, killed at {points} s: exactly one {one}, none {none}, "
-        f"more than one {many}; {unconfirmed} rows recorded as sent-unconfirmed"
+        f"{recipients} recipients, killed {points} s after sending began: "
+        f"exactly one {one}, none {none}, more than one {many}; "
+        f"{unconfirmed} rows recorded as sent-unconfirmed"
     )
     emit(
         {
