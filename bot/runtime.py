@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackContext, Job
 
 from bot.delivery.broadcasts import build_sender, launch
+from bot.delivery.progress import progress_view, report_progress
 from bot.deps import Deps
 from db.models import utcnow
 from db.queries import outbox
@@ -67,16 +69,15 @@ async def _launch_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
 
 
 async def _launch(app: Application, deps: Deps, broadcast_id: int) -> None:  # type: ignore[type-arg]
-    from handlers.broadcast import _progress_view
-    from handlers.common import HTML
-
     info = await deps.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
     if info is None or info.status != "scheduled":
         return
     if info.status_chat_id is not None:
-        text = deps.renderer.text("bc_progress", "id", **_progress_view(None, info))
+        text = deps.renderer.text("bc_progress", "id", **progress_view(None, info))
         try:
-            status = await app.bot.send_message(info.status_chat_id, text, parse_mode=HTML)
+            status = await app.bot.send_message(
+                info.status_chat_id, text, parse_mode=ParseMode.HTML
+            )
             await deps.db.run(
                 outbox.set_status_message,
                 broadcast_id=broadcast_id,
@@ -90,9 +91,8 @@ async def _launch(app: Application, deps: Deps, broadcast_id: int) -> None:  # t
 
 
 async def _progress_tick(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
-    from handlers.broadcast import report_progress
-
     job: Job = ctx.job  # type: ignore[assignment]
-    finished = await report_progress(ctx, int(job.data), final=False)  # type: ignore[arg-type]
+    deps: Deps = ctx.application.bot_data["deps"]
+    finished = await report_progress(ctx.bot, deps, int(job.data))  # type: ignore[arg-type]
     if finished:
         job.schedule_removal()

@@ -14,14 +14,14 @@ from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.delivery.broadcasts import launch
+from bot.delivery.progress import progress_view
 from bot.deps import BotContext
 from bot.services.broadcast import ComposeError, Draft, payload, validate
 from bot.services.unit_search import search_words
-from db.models import utcnow
 from db.queries import audit, outbox, units
 from db.queries.members import MemberInfo
 from handlers.admin_common import require_admin
-from handlers.common import HTML, Button, answer, close, edit, keyboard, send
+from handlers.common import Button, answer, close, edit, send
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +347,7 @@ async def _create(
             tz=ctx.deps.settings.default_timezone,
         )
         return
-    status = await send(update, ctx, "bc_progress", admin.language, **_progress_view(None, info))
+    status = await send(update, ctx, "bc_progress", admin.language, **progress_view(None, info))
     if status is not None:
         await ctx.db.run(
             outbox.set_status_message,
@@ -357,57 +357,6 @@ async def _create(
         )
     await launch(ctx.db, ctx.deps.sender, info.id)
     ctx.deps.watch_broadcast(info.id)
-
-
-def _progress_view(progress: outbox.Progress | None, info: outbox.BroadcastInfo) -> dict[str, Any]:
-    if progress is None:
-        return {"id": info.id, "p": None, "bar": "░" * 10, "percent": 0, "rate": 0.0, "eta": None}
-    handled = progress.total - progress.remaining
-    percent = int(100 * handled / progress.total) if progress.total else 100
-    elapsed = (utcnow() - info.started_at).total_seconds() if info.started_at else 0.0
-    rate = handled / elapsed if elapsed > 0 else 0.0
-    eta = int(progress.remaining / rate) if rate > 0 and progress.remaining else None
-    filled = percent // 10
-    return {
-        "id": info.id,
-        "p": progress,
-        "bar": "▓" * filled + "░" * (10 - filled),
-        "percent": percent,
-        "rate": rate,
-        "eta": eta,
-    }
-
-
-async def report_progress(ctx: BotContext, broadcast_id: int, *, final: bool) -> bool:
-    """Edit the status message; on the last call, the report with a retry button."""
-    info = await ctx.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
-    if info is None or info.status_chat_id is None or info.status_message_id is None:
-        return True
-    progress = await ctx.db.run(outbox.progress, broadcast_id=broadcast_id)
-    view = _progress_view(progress, info)
-    renderer = ctx.renderer
-    admin_lang = "id"
-    finished = final or info.status in ("done", "cancelled")
-    template = "bc_report" if finished else "bc_progress"
-    text = renderer.text(template, admin_lang, status=info.status, **view)
-    rows = []
-    if finished and progress.failed:
-        label = renderer.label("bc_retry", admin_lang, n=progress.failed)
-        rows = [[(label, f"bc:retry:{broadcast_id}")]]
-    last = ctx.deps.progress_text.get(broadcast_id)
-    if last != text:
-        try:
-            await ctx.bot.edit_message_text(
-                text,
-                chat_id=info.status_chat_id,
-                message_id=info.status_message_id,
-                parse_mode=HTML,
-                reply_markup=keyboard(rows),
-            )
-            ctx.deps.progress_text[broadcast_id] = text
-        except Exception as exc:
-            log.info("progress edit skipped: %s", type(exc).__name__)
-    return finished
 
 
 async def retry(

@@ -18,6 +18,7 @@ from db.engine import Database
 from db.models import AuditLog, Broadcast, Delivery, Member, Role, Unit
 from db.queries.members import create_member
 from db.queries.units import RosterRow, import_roster, list_children, list_opd
+from tests.utils import eventually
 
 
 async def enrol(sandbox, db: Database, name: str, unit_id: int, role: str = Role.MEMBER) -> SimUser:
@@ -230,6 +231,14 @@ async def test_blocked_and_unknown_chats_are_reported(bot, sandbox, kediri, opds
     ok = await enrol(sandbox, kediri, "Masih Aktif", uji)
     gone = await enrol(sandbox, kediri, "Sudah Blokir", uji)
     await gone.block()
+
+    def gone_row(session):  # type: ignore[no-untyped-def]
+        return session.exec(select(Member).where(Member.telegram_user_id == gone.id)).one()
+
+    await eventually(lambda: kediri.run_sync(gone_row).reachable is False)
+    # As if the block had happened while the bot was down (the update never came): the
+    # broadcast's 403 is what tells the bot.
+    kediri.run_sync(lambda session: setattr(gone_row(session), "reachable", True))
     # A member whose chat Telegram does not know (e.g. imported with a wrong id).
     kediri.run_sync(
         create_member,
