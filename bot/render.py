@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -9,7 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
 
 from bot.nip import mask
 
@@ -33,6 +40,12 @@ class Renderer:
         self.env.filters["mask_nip"] = mask
         self.env.filters["local"] = local_time
         self._labels = {lang: self._load_labels(lang) for lang in LANGUAGES}
+        # Compile every template now, so that no handler reads a file on the event loop.
+        for lang in LANGUAGES:
+            for path in sorted((directory / lang).glob("*.html")):
+                # A broken template is left for `content check` to report by name.
+                with contextlib.suppress(TemplateError):
+                    self.env.get_template(f"{lang}/{path.name}")
 
     def _load_labels(self, lang: str) -> dict[str, str]:
         path = self.directory / lang / "labels.yaml"

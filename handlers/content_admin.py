@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -47,7 +48,7 @@ async def send_template(update: Update, ctx: BotContext) -> None:
     assert update.effective_chat is not None
     await ctx.bot.send_document(
         update.effective_chat.id,
-        InputFile(template_bytes(), filename="templat_soal_berakhlak.xlsx"),
+        InputFile(await asyncio.to_thread(template_bytes), filename="templat_soal_berakhlak.xlsx"),
         caption=ctx.renderer.text("content_template", admin.language),
         parse_mode=HTML,
     )
@@ -67,7 +68,9 @@ async def export(update: Update, ctx: BotContext) -> None:
     )
     await ctx.bot.send_document(
         update.effective_chat.id,
-        InputFile(export_bytes(questions), filename="bank_soal_berakhlak.xlsx"),
+        InputFile(
+            await asyncio.to_thread(export_bytes, questions), filename="bank_soal_berakhlak.xlsx"
+        ),
         caption=ctx.renderer.text("content_exported", admin.language, count=len(questions)),
         parse_mode=HTML,
     )
@@ -143,8 +146,6 @@ async def _parse(
     reserved: frozenset[str],
     numbers: dict[str, int],
 ) -> list[Question]:
-    import asyncio
-
     # openpyxl parses in Python for hundreds of milliseconds: keep it off the event loop.
     return await asyncio.to_thread(
         parse_sheet, data, guideline_codes, reserved_ids=reserved, next_id=numbers

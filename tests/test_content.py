@@ -143,3 +143,9 @@ def test_cli_check_fails_with_status_and_report(
 def test_cli_check_passes_on_shipped_content(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["content", "check"]) == 0
     assert "Content OK" in capsys.readouterr().out
+
+
+def test_template_syntax_error_is_reported_not_raised(broken: Path) -> None:
+    (broken / "templates" / "en" / "help.html").write_text("{% for x in %}", "utf-8")
+    problems = [str(p) for p in check_templates(Renderer(broken / "templates"))]
+    assert any("en/help.html" in p and "does not render" in p for p in problems)
