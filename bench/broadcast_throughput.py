@@ -81,23 +81,30 @@ async def engine(recipients: int, url: str) -> tuple[float, tuple[int, int, int]
 
 async def run(recipients: int) -> dict[str, object]:
     figures: dict[str, object] = {"bench": "broadcast_throughput", "recipients": recipients}
-    top = await ceiling(recipients)
-    figures["ceiling_per_s"] = round(top, 1)
-    print(f"bare PTB loop ({IN_FLIGHT} in flight): {top:.0f} messages/s")
+    # The machine is shared by both processes and noisy: the ceiling is measured before
+    # and after, and the better of the two is used (the stricter comparison).
+    first = await ceiling(recipients)
+    print(f"bare PTB loop ({IN_FLIGHT} in flight): {first:.0f} messages/s")
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")]
         if postgres_available():
             targets.append(("postgresql", PG_URL))
         for name, url in targets:
-            rate, (_, none, many) = await engine(recipients, url)
-            figures[f"{name}_per_s"] = round(rate, 1)
-            figures[f"{name}_ratio"] = round(rate / top, 3)
-            figures[f"{name}_lost"] = none
-            figures[f"{name}_duplicates"] = many
-            print(
-                f"outbox on {name}: {rate:.0f} messages/s = {rate / top:.2f} of the ceiling; "
-                f"lost {none}, duplicates {many}"
-            )
+            results[name] = await engine(recipients, url)
+    second = await ceiling(recipients)
+    print(f"bare PTB loop again: {second:.0f} messages/s")
+    top = max(first, second)
+    figures["ceiling_per_s"] = round(top, 1)
+    for name, (rate, (_, none, many)) in results.items():
+        figures[f"{name}_per_s"] = round(rate, 1)
+        figures[f"{name}_ratio"] = round(rate / top, 3)
+        figures[f"{name}_lost"] = none
+        figures[f"{name}_duplicates"] = many
+        print(
+            f"outbox on {name}: {rate:.0f} messages/s = {rate / top:.2f} of the ceiling; "
+            f"lost {none}, duplicates {many}"
+        )
     return figures
 
 

@@ -10,9 +10,8 @@ State machine of a delivery row (table `delivery`)::
        └──────────────────┘  ──connect error─────▶ pending   (backoff 2^n s, up to 5 tries)
     pending ──/broadcast_batal──▶ cancelled
 
-Rows are claimed (`sending`, committed) in small chunks, only as many as have a free
-in-flight slot and leave within 20 ms (one row at 30/s); each request is written as soon
-as its rate-limit slot comes.
+Rows are claimed (`sending`, committed) in small chunks, as many as leave within 20 ms
+(one row at 30/s), and each request is written as soon as its rate-limit slot comes.
 
 The one uncertain edge: the process dies, or a response times out, after the request
 left but before the result was recorded. Telegram may have delivered that message or not,
@@ -152,21 +151,22 @@ class Sender:
                 log.exception("outbox: reading due rows failed; retrying")
                 await asyncio.sleep(self.poll_interval)
                 continue
-            eligible: list[DueRow] = []
+            launched = 0
+            chunk: list[DueRow] = []
             chats: set[int] = set()
             for row in rows:
+                if self._stopping:
+                    break
                 if row.id in self._launched or row.chat_id in chats:
                     continue
                 if self.pacer.chat_wait(row.chat_id) > 0:
                     continue  # this chat had a message just now; the row comes round again
-                eligible.append(row)
+                chunk.append(row)
                 chats.add(row.chat_id)
-            launched = 0
-            while eligible and not self._stopping:
-                slots = await self._take_slots(self._chunk_size(eligible[0].paid))
-                chunk, eligible = eligible[:slots], eligible[slots:]
-                for _ in range(slots - len(chunk)):
-                    self._slots.release()
+                if len(chunk) >= self._chunk_size(row.paid):
+                    launched += await self._launch(chunk)
+                    chunk, chats = [], set()
+            if chunk and not self._stopping:
                 launched += await self._launch(chunk)
             if launched == 0:
                 if not self._in_flight and not self._results:
@@ -175,34 +175,23 @@ class Sender:
                 await _wait(self._wake, self.poll_interval if not rows else 0.05)
 
     def _chunk_size(self, paid: bool) -> int:
-        """Rows claimed in one commit: as many as leave within CLAIM_WINDOW."""
+        """Rows claimed in one commit: as many as leave within CLAIM_WINDOW, so that a
+        crash can strand only a handful of claimed rows that had not gone out yet."""
         rate = self.limits.paid_per_second if paid else self.limits.per_second
         return max(1, min(self.limits.max_in_flight, int(rate * CLAIM_WINDOW)))
 
-    async def _take_slots(self, wanted: int) -> int:
-        """Wait for one in-flight slot, then take up to `wanted` that are free now: a row
-        is claimed only when it can go out at once."""
-        await self._slots.acquire()
-        taken = 1
-        while taken < wanted and not self._slots.locked():
-            await self._slots.acquire()
-            taken += 1
-        return taken
-
     async def _launch(self, chunk: list[DueRow]) -> int:
-        """Claim the chunk in one commit, then send each row as its slot in time comes.
-        The caller holds one in-flight slot per row; each task gives its slot back."""
         try:
             claimed = await self.db.run(outbox.mark_sending, ids=[r.id for r in chunk])
         except Exception:
             log.exception("outbox: claiming rows failed")
-            claimed = set()
             await asyncio.sleep(self.poll_interval)
+            return 0
         launched = 0
         for row in chunk:
             if row.id not in claimed:
-                self._slots.release()  # cancelled meanwhile, or the claim failed
-                continue
+                continue  # cancelled meanwhile
+            await self._slots.acquire()
             await self.pacer.slot(paid=row.paid)
             self.pacer.take_chat(row.chat_id)
             self._launched.add(row.id)
