@@ -28,6 +28,7 @@ from handlers import (
     membership,
     messages,
     profile,
+    quiz,
     registration,
     statistics,
 )
@@ -79,6 +80,7 @@ def build_application(
     statistics.register(app)
     content_admin.register(app)
     broadcast.register(app)
+    quiz.register(app)
     admins.register(app)
     groups.register(app)
     membership.register(app)

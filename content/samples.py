@@ -85,6 +85,24 @@ class _Audit:
     allowed: bool = False
 
 
+@dataclass(frozen=True)
+class _Value:
+    name: str = "Berorientasi Pelayanan " + HOSTILE
+    definition: str = LONG
+
+
+@dataclass(frozen=True)
+class _Guideline:
+    text: str = LONG
+    explanation: str = LONG
+    example: str = HOSTILE * 3
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    text: str = LONG
+
+
 def _variants() -> dict[str, list[dict[str, Any]]]:
     """Context per template; several where a template branches."""
     unit = SampleUnit()
@@ -109,6 +127,11 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "unit_chosen": [{"unit": unit}, {"unit": replace(unit, parent_name=None)}],
         "unit_gone": plain,
         "no_units": plain,
+        "quiz_empty": plain,
+        "value_of_the_day": [
+            {"value": _Value(), "guideline": _Guideline(), "prompt": _Prompt()},
+            {"value": _Value(), "guideline": _Guideline(), "prompt": None},
+        ],
         "ask_nip": plain,
         "nip_invalid": [
             {"problem": p, "length": 17}

@@ -236,3 +236,44 @@ class Delivery(SQLModel, table=True):
     unconfirmed: bool = Field(default=False)
     error: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class QuizPoll(SQLModel, table=True):
+    """A quiz poll as sent: a `poll_answer` names only the poll, so who and what is kept here."""
+
+    __tablename__ = "quiz_poll"
+
+    poll_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    question_id: str = Field(
+        sa_column=Column(ForeignKey("question.id", ondelete="RESTRICT"), nullable=False)
+    )
+    practice: bool = Field(default=False)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int
+    sent_at: datetime = _ts(nullable=False)
+
+
+class QuizAnswer(SQLModel, table=True):
+    """One answer per poll: the first vote counts; a retraction is logged, not stored."""
+
+    __tablename__ = "quiz_answer"
+    __table_args__ = (Index("ix_quiz_answer_member", "member_id", "answered_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: str = Field(
+        sa_column=Column(
+            ForeignKey("quiz_poll.poll_id", ondelete="CASCADE"), unique=True, nullable=False
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    question_id: str = Field(sa_column=Column(String(16), nullable=False))
+    option: int
+    correct: bool
+    seconds: int
+    practice: bool = Field(default=False)
+    answered_at: datetime = _ts(nullable=False)

@@ -21,7 +21,7 @@ from db.queries.members import MemberInfo
 from handlers.common import current_member, send, user_language
 
 # (command, label key) by audience; the descriptions are labels in content/templates.
-MEMBER_COMMANDS = ["bantuan", "profil", "ubah_unit", "bahasa", "hapus_data"]
+MEMBER_COMMANDS = ["bantuan", "kuis", "nilai", "profil", "ubah_unit", "bahasa", "hapus_data"]
 GUEST_COMMANDS = ["start", "bantuan"]
 ADMIN_COMMANDS = [
     "broadcast",

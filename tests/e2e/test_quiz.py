@@ -1,0 +1,92 @@
+"""/kuis practice questions, their answers recorded once, and /nilai."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.simulation import Registrant, expect, register
+from db.engine import Database
+from db.models import Member, QuestionRow, QuizAnswer, QuizPoll
+from db.queries.content import sync_bank
+from tests.utils import eventually
+
+BUDI = Registrant(name="Budi Santoso", unit_query="sukorame", unit_button="Puskesmas Sukorame")
+
+
+def answers(db: Database) -> list[QuizAnswer]:
+    return db.run_sync(lambda session: list(session.exec(select(QuizAnswer)).all()))
+
+
+async def quiz_poll(user):  # type: ignore[no-untyped-def]
+    while True:
+        message = await user.next_message()
+        if message.poll is not None:
+            return message
+
+
+async def test_practice_question_is_a_quiz_and_its_answer_is_stored_once(
+    bot, sandbox, kediri: Database
+) -> None:
+    content = bot.bot_data["deps"].content
+    kediri.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
+    user = sandbox.user("Budi Santoso")
+    await register(user, BUDI)
+    await user.send("/kuis")
+    poll = await quiz_poll(user)
+    assert poll.poll["type"] == "quiz" and poll.poll["is_anonymous"] is False
+
+    def polls():  # type: ignore[no-untyped-def]
+        return kediri.run_sync(lambda session: list(session.exec(select(QuizPoll)).all()))
+
+    await eventually(lambda: len(polls()) == 1)
+    [sent] = polls()
+    assert sent.poll_id == poll.poll["id"] and sent.practice is True
+    question = kediri.run_sync(lambda session: session.get(QuestionRow, sent.question_id))
+    await user.answer_poll(poll, [question.correct])
+    await eventually(lambda: len(answers(kediri)) == 1)
+    [answer] = answers(kediri)
+    assert answer.correct is True and answer.option == question.correct
+    assert answer.practice is True and answer.seconds >= 0
+    # A quiz vote cannot be changed in Telegram; the member now counts as active.
+    await user.send("/nilai")
+    await expect(user, "Nilai hari ini")
+    assert len(answers(kediri)) == 1
+    member = kediri.run_sync(lambda session: session.exec(select(Member)).one())
+    assert member.last_active_at is not None
+
+
+async def test_no_repeats_until_the_pool_is_seen(bot, sandbox, kediri: Database) -> None:
+    content = bot.bot_data["deps"].content
+    kediri.run_sync(sync_bank, questions=content.questions[:3], prompts=content.prompts)
+    user = sandbox.user("Sri Rahayu")
+    await register(user, BUDI)
+    seen = []
+    for _ in range(3):
+        await user.send("/kuis")
+        seen.append((await quiz_poll(user)).poll["question"])
+    assert len(set(seen)) == 3
+
+
+async def test_answers_to_unknown_polls_and_from_strangers_are_ignored(
+    bot, sandbox, kediri: Database
+) -> None:
+    content = bot.bot_data["deps"].content
+    kediri.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
+    user = sandbox.user("Budi Santoso")
+    await register(user, BUDI)
+    await user.send("/kuis")
+    poll = await quiz_poll(user)
+    guest = sandbox.user("Bukan Anggota")
+    await guest.send("/kuis")
+    await expect(guest, "Anda belum terdaftar")
+    # A stranger cannot vote in someone's private poll in Telegram; the bot would ignore it
+    # anyway (checked in db.queries.quiz). The member's own vote still counts once.
+    await user.answer_poll(poll, [0])
+    await eventually(lambda: len(answers(kediri)) == 1)
+
+
+async def test_value_of_the_day_for_guests_too(bot, sandbox, kediri: Database) -> None:
+    user = sandbox.user("Tamu")
+    await user.send("/nilai")
+    text = (await expect(user, "Nilai hari ini")).text
+    assert "Panduan perilaku" in text
