@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.simulation import Registrant, expect, register
@@ -17,6 +18,16 @@ def answers(db: Database) -> list[QuizAnswer]:
     return db.run_sync(lambda session: list(session.exec(select(QuizAnswer)).all()))
 
 
+@pytest.fixture
+async def member(bot, sandbox, kediri: Database):  # type: ignore[no-untyped-def]
+    """A registered member, with the shipped question bank in the database."""
+    content = bot.bot_data["deps"].content
+    kediri.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
+    user = sandbox.user("Budi Santoso")
+    await register(user, BUDI)
+    return user
+
+
 async def quiz_poll(user):  # type: ignore[no-untyped-def]
     while True:
         message = await user.next_message()
@@ -25,12 +36,9 @@ async def quiz_poll(user):  # type: ignore[no-untyped-def]
 
 
 async def test_practice_question_is_a_quiz_and_its_answer_is_stored_once(
-    bot, sandbox, kediri: Database
+    member, kediri: Database
 ) -> None:
-    content = bot.bot_data["deps"].content
-    kediri.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
-    user = sandbox.user("Budi Santoso")
-    await register(user, BUDI)
+    user = member
     await user.send("/kuis")
     poll = await quiz_poll(user)
     assert poll.poll["type"] == "quiz" and poll.poll["is_anonymous"] is False
@@ -68,12 +76,9 @@ async def test_no_repeats_until_the_pool_is_seen(bot, sandbox, kediri: Database)
 
 
 async def test_answers_to_unknown_polls_and_from_strangers_are_ignored(
-    bot, sandbox, kediri: Database
+    member, sandbox, kediri: Database
 ) -> None:
-    content = bot.bot_data["deps"].content
-    kediri.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
-    user = sandbox.user("Budi Santoso")
-    await register(user, BUDI)
+    user = member
     await user.send("/kuis")
     poll = await quiz_poll(user)
     guest = sandbox.user("Bukan Anggota")
