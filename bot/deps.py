@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.render import Renderer
 from content.loader import Content
 from db.engine import Database
-
-if TYPE_CHECKING:
-    from telegram import Update  # noqa: F401
 
 
 @dataclass
@@ -51,6 +48,3 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: igno
     @property
     def renderer(self) -> Renderer:
         return self.deps.renderer
-
-
-BotApplication = Application  # an alias for readability in type hints

@@ -12,7 +12,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.delivery.pacer import Limits
-from bot.delivery.sender import FinishedHook, Sender
+from bot.delivery.sender import Sender
 from bot.services.broadcast import Draft, payload
 from db.engine import Database
 from db.queries import outbox
@@ -63,9 +63,7 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
-def build_sender(
-    settings: Settings, db: Database, *, on_finished: FinishedHook | None = None
-) -> Sender:
+def build_sender(settings: Settings, db: Database) -> Sender:
     """A sender with its own Bot: no PTB rate limiter in the way, pooled connections."""
     assert settings.telegram_bot_token is not None
     limits = limits_from(settings)
@@ -82,4 +80,4 @@ def build_sender(
         base_file_url=settings.file_url,
         request=request,
     )
-    return Sender(db, bot, limits, on_finished=on_finished)
+    return Sender(db, bot, limits)

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -68,7 +68,6 @@ CLAIM_WINDOW = 0.02  # seconds of sending claimed per commit
 # (session, [(row, messages as dicts)]) run in the transaction that records them, e.g. to
 # remember which poll went to whom.
 SentHook = Callable[[Session, list[tuple[DueRow, list[dict[str, Any]]]]], None]
-FinishedHook = Callable[[list[int]], Awaitable[None]]
 
 
 class Sender:
@@ -79,7 +78,6 @@ class Sender:
         limits: Limits | None = None,
         *,
         poll_interval: float = 1.0,
-        on_finished: FinishedHook | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -87,7 +85,6 @@ class Sender:
         self.pacer = Pacer(self.limits)
         self.poll_interval = poll_interval
         self.hooks: dict[str, SentHook] = {}
-        self.on_finished = on_finished
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -289,7 +286,7 @@ class Sender:
             return
         batch, self._results = self._results, []
         try:
-            finished = await self.db.run(self._record, batch=batch)
+            await self.db.run(self._record, batch=batch)
             self._launched.difference_update(row.id for row, _ in batch)
         except Exception:
             # Keep them: the next flush tries again; the rows stay "sending" meanwhile.
@@ -299,8 +296,6 @@ class Sender:
             return
         if any(o.state == DeliveryState.PENDING for _, o in batch):
             self.wake()
-        if finished and self.on_finished is not None:
-            await self.on_finished(finished)
 
     def _record(self, *, session: Session, batch: list[tuple[DueRow, Outcome]]) -> list[int]:
         outbox.record(session=session, outcomes=[o for _, o in batch])

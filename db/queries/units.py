@@ -96,18 +96,13 @@ def search_units(
         )
     rows = session.exec(query.order_by(col(Unit.parent_id).is_(None), Unit.name)).all()
     parents = {u.id: u for u in session.exec(select(Unit).where(col(Unit.parent_id).is_(None)))}
+    with_children = set(
+        session.exec(select(Unit.parent_id).where(col(Unit.parent_id).is_not(None))).all()
+    )
     leaves = [
-        u
-        for u in rows
-        if not leaves_only or u.parent_id is not None or not _has_children(session, u)
+        u for u in rows if not leaves_only or u.parent_id is not None or u.id not in with_children
     ]
     return [_info(u, parents.get(u.parent_id)) for u in leaves[:limit]]
-
-
-def _has_children(session: Session, unit: Unit) -> bool:
-    return (
-        session.exec(select(Unit.id).where(Unit.parent_id == unit.id).limit(1)).first() is not None
-    )
 
 
 def count_by_opd(*, session: Session) -> list[tuple[str, int]]:
