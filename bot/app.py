@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 from telegram import LinkPreviewOptions
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.calendar import Clock
 from bot.config import Settings
 from bot.deps import BotContext, Deps
 from bot.ratelimit import PoliteRateLimiter
 from bot.render import Renderer, default_renderer
 from bot.runtime import start_services, stop_services
+from bot.services.activity import rules_from
+from bot.services.daily import calendar_of
 from bot.updates import PerUserUpdateProcessor
 from content.loader import Content, shipped_content
 from db.engine import Database
@@ -44,6 +47,7 @@ def build_application(
     *,
     renderer: Renderer | None = None,
     content: Content | None = None,
+    clock: Clock | None = None,
     rate_limiter: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     if settings.telegram_bot_token is None:
@@ -53,7 +57,10 @@ def build_application(
         db=db,
         renderer=renderer or default_renderer(),
         content=content or shipped_content(),
+        clock=clock or Clock(),
     )
+    deps.calendar = calendar_of(deps.content)
+    deps.rules = rules_from(settings)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())

@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     private_interval: float = Field(default=1.0, ge=1.0)
     group_per_minute: int = Field(default=20, ge=1, le=20)
     max_in_flight: int = Field(default=16, ge=1, le=100)
+    # Programme: how late a send missed while the bot was down may still go out.
+    programme_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    # Seeds question choice, so a round can be reproduced.
+    quiz_seed: str = "berakhlak"
+    # Points (see README "Scoring").
+    points_correct: int = Field(default=10, ge=0, le=1000)
+    points_answered: int = Field(default=2, ge=0, le=1000)
+    points_reflection: int = Field(default=5, ge=0, le=1000)
+    points_streak_bonus: int = Field(default=5, ge=0, le=1000)
+    streak_every: int = Field(default=5, ge=1, le=100)
+    shields_per_month: int = Field(default=3, ge=0, le=31)
 
     @field_validator("superadmin_ids", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.calendar import Clock, WorkCalendar
 from bot.config import Settings
 from bot.render import Renderer
 from content.loader import Content
@@ -32,6 +33,11 @@ class Deps:
     schedule_broadcast: Any = None
     unschedule_broadcast: Any = None
     watch_broadcast: Any = None
+    schedule_round_close: Any = None
+    clock: Clock = field(default_factory=Clock)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    rules: Any = None  # bot.services.scoring.PointRules
+    programme: Any = None  # bot.programme.Programme, set at start
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

@@ -11,6 +11,8 @@ from telegram.ext import Application, CallbackContext, Job
 from bot.delivery.broadcasts import build_sender, launch
 from bot.delivery.progress import progress_view, report_progress
 from bot.deps import Deps
+from bot.programme import Programme
+from bot.rounds import QUIZ_KIND, close_round, record_round_polls
 from db.models import utcnow
 from db.queries import outbox
 
@@ -41,9 +43,15 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
         for job in job_queue.get_jobs_by_name(f"broadcast-{broadcast_id}"):
             job.schedule_removal()
 
+    def close_round(round_id: int, when: datetime) -> None:
+        delay = max(0.0, (when - deps.clock.now()).total_seconds())
+        job_queue.run_once(_close_round_job, delay, name=f"round-close-{round_id}", data=round_id)
+
     deps.watch_broadcast = watch
     deps.schedule_broadcast = schedule
     deps.unschedule_broadcast = unschedule
+    deps.schedule_round_close = close_round
+    sender.hooks[QUIZ_KIND] = record_round_polls
     await sender.start()
     # Broadcasts scheduled before a restart: the missed ones go now, the others wait.
     for info in await deps.db.run(outbox.list_broadcasts, limit=1000, statuses=["scheduled"]):
@@ -53,6 +61,8 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
             schedule(info.id, info.scheduled_at)
     for info in await deps.db.run(outbox.list_broadcasts, limit=100, statuses=["running"]):
         watch(info.id)
+    deps.programme = Programme(deps, job_queue)
+    await deps.programme.start()
 
 
 async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
@@ -96,3 +106,8 @@ async def _progress_tick(ctx: CallbackContext) -> None:  # type: ignore[type-arg
     finished = await report_progress(ctx.bot, deps, int(job.data))  # type: ignore[arg-type]
     if finished:
         job.schedule_removal()
+
+
+async def _close_round_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
+    assert ctx.job is not None
+    await close_round(ctx.application.bot_data["deps"], int(ctx.job.data))  # type: ignore[arg-type]

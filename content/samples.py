@@ -48,6 +48,14 @@ class SampleDraft:
 
 
 @dataclass(frozen=True)
+class _Tally:
+    total: int
+    answered: int
+    correct: int
+    points: int
+
+
+@dataclass(frozen=True)
 class _Result:
     added: int = 10
     updated: int = 2
@@ -129,9 +137,27 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "no_units": plain,
         "quiz_empty": plain,
         "value_of_the_day": [
-            {"value": _Value(), "guideline": _Guideline(), "prompt": _Prompt()},
-            {"value": _Value(), "guideline": _Guideline(), "prompt": None},
+            {"value": _Value(), "guideline": _Guideline(), "prompt": _Prompt(), "reply_hint": True},
+            {"value": _Value(), "guideline": _Guideline(), "prompt": None, "reply_hint": False},
         ],
+        "quiz_round_intro": [
+            {"count": 3, "closes_at": None, "tz": None, "tz_label": None},
+            {
+                "count": 5,
+                "closes_at": datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
+                "tz": "Asia/Makassar",
+                "tz_label": "WITA",
+            },
+        ],
+        "quiz_result": [
+            {"tally": _Tally(3, 3, 3, 36), "closed": False},
+            {"tally": _Tally(3, 1, 0, 2), "closed": True},
+            {"tally": _Tally(5, 5, 2, 34), "closed": False},
+        ],
+        "quiz_closed": plain,
+        "reflection_saved": [{"value": _Value(), "points": 10}, {"value": _Value(), "points": 0}],
+        "reflection_too_long": [{"length": 4096, "limit": 1000}],
+        "reflection_empty": plain,
         "ask_nip": plain,
         "nip_invalid": [
             {"problem": p, "length": 17}

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, String, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -251,6 +262,13 @@ class QuizPoll(SQLModel, table=True):
         sa_column=Column(ForeignKey("question.id", ondelete="RESTRICT"), nullable=False)
     )
     practice: bool = Field(default=False)
+    # The quiz round (a broadcast of kind "quiz") it belongs to; None for practice.
+    round_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("broadcast.id", ondelete="SET NULL"), index=True, nullable=True
+        ),
+    )
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     message_id: int
     sent_at: datetime = _ts(nullable=False)
@@ -272,8 +290,147 @@ class QuizAnswer(SQLModel, table=True):
         sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
     )
     question_id: str = Field(sa_column=Column(String(16), nullable=False))
+    value: str = Field(default="", sa_column=Column(String(2), nullable=False))
     option: int
     correct: bool
     seconds: int
     practice: bool = Field(default=False)
+    round_id: int | None = Field(default=None)
+    points: int = Field(default=0)
     answered_at: datetime = _ts(nullable=False)
+
+
+class ProgrammeSlot(SQLModel, table=True):
+    """One line of the programme: what goes out, at what local time, on which weekdays.
+
+    Keys are fixed (`nilai`, `kuis`, `peringkat`) so job ids are deterministic."""
+
+    __tablename__ = "programme_slot"
+
+    key: str = Field(sa_column=Column(String(16), primary_key=True))
+    time: str = Field(sa_column=Column(String(5), nullable=False))  # "HH:MM", unit-local
+    # ISO weekdays, 1 = Monday; holidays are skipped whatever this says.
+    days: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    enabled: bool = Field(default=True)
+    questions: int = Field(default=3)
+    # Minutes a quiz round stays open; None = until the next round.
+    window_minutes: int | None = Field(default=None)
+    updated_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Setting(SQLModel, table=True):
+    """Small programme-wide switches an admin changes at run time (e.g. paused)."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(sa_column=Column(String(32), primary_key=True))
+    value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts(nullable=False)
+
+
+class ProgrammeRun(SQLModel, table=True):
+    """One slot on one local date in one time zone, claimed before anything is sent: the
+    unique key is what makes a missed send go out late at most once."""
+
+    __tablename__ = "programme_run"
+    __table_args__ = (UniqueConstraint("slot", "timezone", "local_date", name="uq_programme_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot: str = Field(sa_column=Column(String(16), nullable=False))
+    timezone: str = Field(sa_column=Column(String(40), nullable=False))
+    local_date: date = Field(sa_column=Column(Date, nullable=False))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(sa_column=Column(String(12), nullable=False))  # sent | skipped
+    late_seconds: int = Field(default=0)
+    broadcast_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("broadcast.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = _ts(nullable=False)
+
+
+class Reflection(SQLModel, table=True):
+    """A member's reply to the daily value message."""
+
+    __tablename__ = "reflection"
+    __table_args__ = (Index("ix_reflection_member", "member_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    prompt_id: str = Field(sa_column=Column(String(16), nullable=False))
+    value: str = Field(sa_column=Column(String(2), nullable=False))
+    broadcast_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("broadcast.id", ondelete="SET NULL"), nullable=True),
+    )
+    local_date: date = Field(sa_column=Column(Date, nullable=False))
+    text: str = Field(sa_column=Column(String(1000), nullable=False))
+    points: int = Field(default=0)
+    created_at: datetime = _ts(nullable=False)
+
+
+class QuestionBox(SQLModel, table=True):
+    """Per member and question: the Leitner box and when it was last sent."""
+
+    __tablename__ = "question_box"
+
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    question_id: str = Field(sa_column=Column(String(16), primary_key=True))
+    value: str = Field(sa_column=Column(String(2), nullable=False))
+    box: int = Field(default=0)
+    due: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    cycle: int = Field(default=0)
+    last_sent: date = Field(sa_column=Column(Date, nullable=False))
+
+
+class MemberDay(SQLModel, table=True):
+    """A member's working day that counts for the streak: active (took part) or shielded
+    (/cuti). One row per member and day, written on the first activity of the day."""
+
+    __tablename__ = "member_day"
+
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    kind: str = Field(default="active", sa_column=Column(String(8), nullable=False))
+
+
+class Score(SQLModel, table=True):
+    """Maintained totals per member and period ("all", "M2026-11", "W2026-11-23"), kept in
+    the transaction that records each answer or reflection so leaderboards read at most one
+    row per member instead of millions of answers."""
+
+    __tablename__ = "score"
+    __table_args__ = (Index("ix_score_period_unit", "period", "unit_id"),)
+
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    period: str = Field(sa_column=Column(String(12), primary_key=True))
+    unit_id: int | None = Field(default=None)
+    points: int = Field(default=0)
+    answered: int = Field(default=0)
+    correct: int = Field(default=0)
+    reflections: int = Field(default=0)
+    practice_points: int = Field(default=0)
+
+
+class UnitValueScore(SQLModel, table=True):
+    """Round answers and correct answers per unit, period and value: a team's accuracy per
+    value without reading its answers. A member's own accuracy is read from quiz_answer."""
+
+    __tablename__ = "unit_value_score"
+
+    unit_id: int = Field(
+        sa_column=Column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
+    )
+    period: str = Field(sa_column=Column(String(12), primary_key=True))
+    value: str = Field(sa_column=Column(String(2), primary_key=True))
+    answered: int = Field(default=0)
+    correct: int = Field(default=0)

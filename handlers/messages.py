@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.deps import BotContext
 from db.queries import members
-from handlers import broadcast, registration
+from handlers import broadcast, reflections, registration
 from handlers.admin_common import ADMIN_ROLES
 from handlers.common import answer, current_member, send, user_language
 
@@ -35,7 +35,7 @@ async def on_message(update: Update, ctx: BotContext) -> None:
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
-    await send(update, ctx, "nothing_expected", member.language)
+    await reflections.on_reflection(update, ctx, member)
 
 
 async def unknown_button(update: Update, ctx: BotContext) -> None:

@@ -96,6 +96,7 @@ class Sender:
         self._results: list[tuple[DueRow, Outcome]] = []
         self._results_ready = asyncio.Event()
         self._idle = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -125,6 +126,11 @@ class Sender:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def flush_now(self) -> None:
+        """Write buffered results (and their hooks) now, e.g. before looking up a poll."""
+        async with self._flush_lock:
+            await self._flush_unlocked()
 
     async def drain(self, *, within: float = 60.0) -> None:
         """Wait until every row is settled: sent, failed, blocked or cancelled."""
@@ -282,6 +288,10 @@ class Sender:
             await self._flush()
 
     async def _flush(self) -> None:
+        async with self._flush_lock:
+            await self._flush_unlocked()
+
+    async def _flush_unlocked(self) -> None:
         if not self._results:
             return
         batch, self._results = self._results, []

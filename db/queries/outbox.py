@@ -152,6 +152,8 @@ def _audience_query(audience: dict[str, Any]) -> Any:
         query = query.where(
             col(Member.last_active_at).is_(None) | (col(Member.last_active_at) < since)
         )
+    elif kind == "timezone":
+        query = query.where(Unit.timezone == audience["timezone"])
     elif kind == "members":
         query = query.where(col(Member.id).in_([int(i) for i in audience.get("member_ids", [])]))
     return query.order_by(Member.id)
