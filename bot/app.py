@@ -31,6 +31,7 @@ from handlers import (
     membership,
     messages,
     profile,
+    programme,
     quiz,
     registration,
     statistics,
@@ -89,6 +90,7 @@ def build_application(
     broadcast.register(app)
     quiz.register(app)
     admins.register(app)
+    programme.register(app)
     groups.register(app)
     membership.register(app)
     # Last: catches what no feature handled (handlers in one group match first-come).

@@ -18,7 +18,7 @@ from bot.calendar import zone_label
 from bot.deps import Deps
 from bot.render import Renderer
 from bot.services.daily import DailyValue, daily_value
-from bot.services.selection import Candidate, Seen, choose, current_cycle
+from bot.services.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
 from db.models import QuestionBox, Score
 from db.queries import content as content_db
@@ -181,7 +181,7 @@ def _build_round(
                     "messages": quiz_messages(renderer, lang, chosen, intro[lang]),
                     "quiz": picks,
                     "values": [q.value for q in chosen],
-                    "cycle": current_cycle(candidates, history),
+                    "cycles": round_cycles(candidates, history, picks),
                     "day": day.isoformat(),
                 },
             )
@@ -257,7 +257,7 @@ def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str,
         picks = row.payload.get("quiz", [])
         values = row.payload.get("values", [])
         day = date.fromisoformat(row.payload["day"])
-        cycle = int(row.payload.get("cycle", 0))
+        cycles = row.payload.get("cycles", {})
         for index, (message, question_id) in enumerate(zip(polls, picks, strict=False)):
             session.add(
                 QuizPoll(
@@ -277,7 +277,7 @@ def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str,
                 question_id=question_id,
                 value=values[index] if index < len(values) else "",
                 day=day,
-                cycle=cycle,
+                cycle=int(cycles.get(question_id, 0)),
             )
 
 

@@ -273,7 +273,65 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-SAMPLES = _variants()
+@dataclass(frozen=True)
+class _Slot:
+    key: str = "kuis"
+    time: str = "10:00"
+    days: tuple[int, ...] = (2, 4)
+    enabled: bool = True
+    questions: int = 3
+    window_minutes: int | None = 90
+
+
+def _programme_variants() -> dict[str, list[dict[str, Any]]]:
+    """/jadwal, sending now, pause and resume (handlers/programme.py)."""
+    slots = [
+        _Slot("nilai", "07:30", (1, 2, 3, 4, 5), window_minutes=None),
+        _Slot(),
+        _Slot("peringkat", "15:00", (5,), enabled=False),
+        _Slot(HOSTILE, "20:45", tuple(range(1, 8)), window_minutes=240),
+    ]
+    run = {"at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "tz": "Asia/Makassar", "zone": HOSTILE}
+    runs = {"nilai": run, "kuis": run, HOSTILE: run}
+    unit = SampleUnit()
+    confirm = {"questions": 5, "window_minutes": 120}
+    return {
+        "prg_overview": [
+            {"slots": slots, "next_runs": runs, "paused": True},
+            {"slots": slots, "next_runs": {}, "paused": False},
+            {"slots": [], "next_runs": {}, "paused": False},
+        ],
+        "prg_slot": [
+            {"slot": s, "next_run": run, "paused": p, "picker": k, "hour": 7}
+            for s in slots
+            for p, k in ((True, None), (False, "hour"), (False, "minute"))
+        ]
+        + [{"slot": slots[0], "next_run": None, "paused": False, "picker": None, "hour": None}],
+        "prg_send_units": [
+            {"kind": k, "query": HOSTILE, "results": r}
+            for k in ("nilai", "kuis")
+            for r in ([unit] * 8, [])
+        ],
+        "prg_send_confirm": [
+            {"kind": "kuis", "count": 5000, "unit": unit, **confirm},
+            {"kind": "kuis", "count": 0, "unit": None, "questions": 1, "window_minutes": None},
+            {"kind": "kuis", "count": 3, "unit": None, "questions": 3, "window_minutes": 45},
+            {"kind": "nilai", "count": 5000, "unit": replace(unit, parent_name=None), **confirm},
+            {"kind": "nilai", "count": 0, "unit": None, "questions": None, "window_minutes": None},
+        ],
+        "prg_send_done": [
+            {"kind": k, "count": c, "unit": u}
+            for k in ("nilai", "kuis")
+            for c, u in ((5000, None), (0, unit))
+        ],
+        "prg_send_cancelled": [{"kind": "nilai"}, {"kind": "kuis"}],
+        "prg_pause": [
+            {"on": on, "changed": changed} for on in (True, False) for changed in (True, False)
+        ],
+    }
+
+
+SAMPLES = {**_variants(), **_programme_variants()}
 
 
 def samples_for(name: str) -> list[dict[str, Any]]:

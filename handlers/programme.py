@@ -369,9 +369,7 @@ async def _ask_confirmation(
     message: Message | None,
 ) -> None:
     """The audience size and Kirim / Batal; in place of the unit list when picked there."""
-    audience: dict[str, Any] = (
-        {"type": "units", "unit_ids": [unit.id]} if unit else {"type": "all"}
-    )
+    audience: dict[str, Any] = {"type": "units", "unit_ids": [unit.id]} if unit else {"type": "all"}
     count = await ctx.db.run(outbox.count_audience, audience=audience)
     quiz = await ctx.db.run(prog.get_slot, key=QUIZ) if kind == "k" else None
     rows: list[list[Button]] = []
@@ -451,7 +449,7 @@ async def _confirm(
 
 
 async def _admin_zone(ctx: BotContext, admin: MemberInfo) -> str:
-    """"Today" is the admin's own local date, which is what they mean by sending now."""
+    """The admin's unit zone: "today" for a send-now is the admin's own local date."""
     if admin.unit_id is not None:
         unit = await ctx.db.run(units.get_unit, unit_id=admin.unit_id)
         if unit is not None:

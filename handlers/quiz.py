@@ -14,7 +14,7 @@ from bot.rounds import note_sent
 from bot.services import activity
 from bot.services.daily import daily_value
 from bot.services.quiz import quiz_payload
-from bot.services.selection import Candidate, Seen, choose, current_cycle
+from bot.services.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
 from db.models import Member, QuestionBox
 from db.queries import content as content_db
@@ -41,7 +41,7 @@ def _practice_pick(
     picks = choose(candidates, seen, today=today, count=1, seed=seed)  # type: ignore[arg-type]
     if not picks:
         return None
-    return bank[picks[0]], current_cycle(candidates, seen)
+    return bank[picks[0]], round_cycles(candidates, seen, picks)[picks[0]]
 
 
 def _zone(*, session: Session, member_id: int) -> str:

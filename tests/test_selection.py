@@ -45,14 +45,14 @@ class Member:
     rows: dict[str, Seen] = field(default_factory=dict)
     rounds: list[Round] = field(default_factory=list)
 
-    def play(self, day: date, count: int = 3, pool: list[Candidate] = POOL) -> list[str]:
+    def play(self, day: date) -> None:
         n = len(self.rounds)
         seen = list(self.rows.values())
         picks = choose(
-            pool,
+            POOL,
             seen,
             today=day,
-            count=count,
+            count=3,
             seed=f"round:{n}:member:{self.member_id}",
             accuracy=self.accuracy,
             answered=self.answered,
@@ -62,13 +62,12 @@ class Member:
             for q, r in self.rows.items()
             if r.box == 1 and r.due is not None and r.last_sent < r.due <= day
         }
-        cycles = round_cycles(pool, seen, picks)
+        cycles = round_cycles(POOL, seen, picks)
         for q in picks:
             old = self.rows.get(q)
             box, due = next_box(old.box if old else 0, not self.wrong(q, n), day)
             self.rows[q] = Seen(q, value_of(q), day, box, due, cycles[q])
         self.rounds.append(Round(day, picks, reviews))
-        return picks
 
 
 def twice_a_week(weeks: int) -> list[date]:
@@ -221,8 +220,8 @@ def test_a_missed_question_comes_back_on_its_due_date_not_before() -> None:
 
 
 def test_a_missed_question_waits_for_its_date_even_in_a_new_cycle() -> None:
-    # Every question was sent in cycle 0, the KL one missed last; without the wait the new
-    # cycle would open with it, since KL is the one value that is not yet in the round.
+    # Every question was sent in cycle 0, the KL one missed last. Without the wait the new
+    # cycle would open with it, as the only other value a round of three can take.
     pool = [*POOL[:3], Candidate("KL-001", "KL", 1)]
     seen = [Seen(c.id, c.value, MONDAY, 3, MONDAY + timedelta(days=14), 0) for c in pool[:3]]
     seen.append(Seen("KL-001", "KL", MONDAY, 1, MONDAY + timedelta(days=3), 0))
@@ -343,6 +342,28 @@ def test_difficulty_follows_accuracy(accuracy: float, level: int) -> None:
         member.play(day)
     levels = [POOL_BY_ID[q].difficulty for r in member.rounds for q in r.picks]
     assert levels.count(level) >= 10, levels
+
+
+def test_difficulty_still_counts_in_later_cycles() -> None:
+    long_ago = MONDAY - timedelta(days=60)
+    seen = [Seen(c.id, c.value, long_ago, 2, long_ago + timedelta(days=7), 0) for c in POOL]
+    for accuracy, level in ((0.95, 3), (0.3, 1)):
+        picks = choose(POOL, seen, today=MONDAY, count=3, seed="s", accuracy=accuracy, answered=40)
+        assert [POOL_BY_ID[q].difficulty for q in picks] == [level] * 3
+
+
+def test_a_new_cycle_does_not_start_with_what_was_just_shown() -> None:
+    # The last round of cycle 0 showed the two hard BP questions; a strong member would
+    # otherwise get them straight back when cycle 1 begins.
+    pool = [c for c in POOL if c.value == "BP"]
+    recent = {"BP-005", "BP-006"}
+    seen = [
+        Seen(c.id, c.value, MONDAY - timedelta(days=3 if c.id in recent else 40), 2, MONDAY, 0)
+        for c in pool
+    ]
+    assert current_cycle(pool, seen) == 1
+    picks = choose(pool, seen, today=MONDAY, count=2, seed="s", accuracy=0.95, answered=40)
+    assert sorted(picks) == ["BP-003", "BP-004"]
 
 
 def test_a_newcomer_starts_easy() -> None:

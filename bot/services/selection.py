@@ -143,7 +143,7 @@ def choose(
     value_last: dict[str, date] = {}
     for row in history:
         if row.question_id in ids:
-            latest[row.question_id] = row  # history is in sending order: the last row wins
+            latest[row.question_id] = row  # a question's rows are in sending order
         # Retired questions count here: the member did see that value on that day.
         value_last[row.value] = max(row.last_sent, value_last.get(row.value, date.min))
 
@@ -179,7 +179,7 @@ def choose(
             chosen.append(best)
             remaining.remove(best)
 
-    reviews = {c.id: due for c in pool if (due := _review_due(latest.get(c.id), today))}
+    reviews = {c.id: due for c in pool if (due := _review_due(latest.get(c.id), today)) is not None}
     if slots >= 2 and reviews:
         chosen.append(
             min(

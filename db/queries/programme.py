@@ -9,7 +9,7 @@ from sqlalchemy import distinct
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import Member, ProgrammeRun, ProgrammeSlot, Setting, Unit, utcnow
+from db.models import ProgrammeRun, ProgrammeSlot, Setting, Unit, utcnow
 
 DAILY, QUIZ, LEADERBOARD = "nilai", "kuis", "peringkat"
 SLOT_ORDER = (DAILY, QUIZ, LEADERBOARD)
@@ -118,14 +118,14 @@ def set_paused(*, session: Session, on: bool, by: int | None) -> bool:
     return was != on
 
 
+INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+
+
 def zones_in_use(*, session: Session, default: str) -> list[str]:
-    """Time zones of units that have members; the default zone is always planned."""
-    zones = session.exec(
-        select(distinct(Unit.timezone))
-        .join(Member, col(Member.unit_id) == Unit.id)
-        .where(col(Member.deleted_at).is_(None))
-    ).all()
-    return sorted({default, *zones})
+    """WIB, WITA and WIT always (a unit's first member may register at any time), plus any
+    other zone a unit names."""
+    zones = session.exec(select(distinct(Unit.timezone)).where(Unit.active)).all()
+    return sorted({default, *INDONESIAN_ZONES, *zones})
 
 
 def claim_run(
