@@ -34,6 +34,7 @@ from handlers import (
     programme,
     quiz,
     registration,
+    scores,
     statistics,
 )
 
@@ -89,6 +90,7 @@ def build_application(
     content_admin.register(app)
     broadcast.register(app)
     quiz.register(app)
+    scores.register(app)
     admins.register(app)
     programme.register(app)
     groups.register(app)

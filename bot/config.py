@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     points_streak_bonus: int = Field(default=5, ge=0, le=1000)
     streak_every: int = Field(default=5, ge=1, le=100)
     shields_per_month: int = Field(default=3, ge=0, le=31)
+    # Leaderboards: units smaller than this are never ranked alone; the prior is how many
+    # average members every team is imagined to have (the shrinkage toward the mean).
+    min_unit_size: int = Field(default=5, ge=1, le=1000)
+    ranking_prior: int = Field(default=10, ge=0, le=10_000)
+    # Where the weekly all-instansi summary goes (a group or channel id); none if unset.
+    summary_chat_id: int | None = None
+    # Seconds between two /peringkat answers in one chat.
+    ranking_cooldown: int = Field(default=60, ge=0, le=3600)
 
     @field_validator("superadmin_ids", mode="before")
     @classmethod

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackContext, Job
 
+from bot.board import post_weekly
 from bot.delivery.broadcasts import build_sender, launch
 from bot.delivery.progress import progress_view, report_progress
 from bot.deps import Deps
@@ -62,6 +63,11 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     for info in await deps.db.run(outbox.list_broadcasts, limit=100, statuses=["running"]):
         watch(info.id)
     deps.programme = Programme(deps, job_queue)
+
+    async def weekly(tz: str, day: date) -> None:
+        await post_weekly(deps, app.bot, tz, day)
+
+    deps.programme.on_leaderboard = weekly
     await deps.programme.start()
 
 

@@ -5,7 +5,7 @@ template with it and hold the output to Telegram's HTML and length rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 HOSTILE = '<b>Tom & "Jerry"</b> 😀 &amp; </i>' + "Ω" * 40
@@ -45,6 +45,25 @@ class SampleDraft:
     full_name: str | None = LONG
     nip: str | None = "198609262015051001"
     purpose: str = "register"
+
+
+@dataclass(frozen=True)
+class _Standing:
+    points_week: int = 36
+    points_month: int = 120
+    points_all: int = 1450
+    practice_points: int = 7
+    rank_in_unit: int | None = 3
+    unit_size: int = 80
+
+
+@dataclass(frozen=True)
+class _Rank:
+    name: str = HOSTILE
+    rank: int = 2
+    score: float = 31.25
+    participation: float = 0.8
+    pooled: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,77 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "reflection_saved": [{"value": _Value(), "points": 10}, {"value": _Value(), "points": 0}],
         "reflection_too_long": [{"length": 4096, "limit": 1000}],
         "reflection_empty": plain,
+        "score_card": [
+            {
+                "member": SampleMember(),
+                "standing": _Standing(),
+                "streak": 12,
+                "values": [(_Value(), (10, 7)), (_Value(), None)],
+                "private": True,
+            },
+            {
+                "member": SampleMember(),
+                "standing": _Standing(rank_in_unit=None, practice_points=0),
+                "streak": 0,
+                "values": [],
+                "private": False,
+            },
+        ],
+        "board_unit": [
+            {
+                "unit": HOSTILE,
+                "mine": _Rank(),
+                "opd": _Rank(),
+                "units": 300,
+                "opds": 31,
+                "strong": HOSTILE,
+                "weak": LONG[:40],
+                "names": [HOSTILE, "Budi"],
+                "week": "21-12-2026 – 25-12-2026",
+            },
+            {
+                "unit": LONG[:100],
+                "mine": None,
+                "opd": None,
+                "units": 0,
+                "opds": 0,
+                "strong": None,
+                "weak": None,
+                "names": [],
+                "week": "x",
+            },
+            {
+                "unit": "Unit",
+                "mine": _Rank(pooled=True),
+                "opd": _Rank(),
+                "units": 3,
+                "opds": 1,
+                "strong": "A",
+                "weak": "A",
+                "names": [],
+                "week": "x",
+            },
+        ],
+        "board_summary": [
+            {"opds": [_Rank()] * 5, "participation": 0.734, "week": "21-12-2026 – 25-12-2026"},
+            {"opds": [], "participation": 0.0, "week": "x"},
+        ],
+        "ranking_cooldown": [{"seconds": 42}],
+        "ranking_empty": plain,
+        "group_not_linked": [{"bot": "berakhlak_bot"}],
+        "group_link_refused": [
+            {"chat_admin": False, "bot": "berakhlak_bot"},
+            {"chat_admin": True, "bot": "berakhlak_bot"},
+        ],
+        "group_link_which": [{"count": 0}, {"count": 7}],
+        "group_linked": [{"unit": HOSTILE}],
+        "leave_usage": plain,
+        "leave_month_only": plain,
+        "leave_not_working_day": [{"day": date(2026, 12, 25)}],
+        "leave_none_left": [{"allowed": 3}],
+        "leave_already": [{"day": date(2026, 12, 21)}],
+        "leave_saved": [{"day": date(2026, 12, 21), "left": 2}],
+        "show_name_set": [{"shown": True}, {"shown": False}],
         "ask_nip": plain,
         "nip_invalid": [
             {"problem": p, "length": 17}

@@ -426,6 +426,7 @@ class UnitValueScore(SQLModel, table=True):
     value without reading its answers. A member's own accuracy is read from quiz_answer."""
 
     __tablename__ = "unit_value_score"
+    __table_args__ = (Index("ix_unit_value_score_period", "period"),)
 
     unit_id: int = Field(
         sa_column=Column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)

@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.deps import BotContext
+from handlers import scores
 from handlers.common import HTML
 
 
@@ -20,6 +21,11 @@ class _AddressedToBot(filters.MessageFilter):
 
 
 ADDRESSED = _AddressedToBot(name="AddressedToBot")
+GROUP_COMMANDS = {
+    "/skor": scores.score,
+    "/peringkat": scores.ranking,
+    "/daftarkan_grup": scores.link_group,
+}
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -31,6 +37,10 @@ async def group_command(update: Update, ctx: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     command = message.text.split(maxsplit=1)[0].split("@")[0].lower()
+    ctx.args = message.text.split()[1:]
+    if command in GROUP_COMMANDS:
+        await GROUP_COMMANDS[command](update, ctx)
+        return
     link = f"https://t.me/{ctx.deps.bot_username}?start=grup"
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(ctx.renderer.label("open_private", "id"), url=link)]]

@@ -187,7 +187,8 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     data = query.data or ""
     message = query.message if isinstance(query.message, Message) else None
     for pattern, route in ROUTES:
-        match = pattern.match(data)
+        # fullmatch: `$` alone would also accept a trailing newline.
+        match = pattern.fullmatch(data)
         if match is not None:
             await route(update, ctx, admin, message, match)
             return

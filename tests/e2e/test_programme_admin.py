@@ -3,6 +3,7 @@ and the refusals (non-admins, forged buttons, a confirmation pressed twice)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,7 +105,10 @@ async def test_jadwal_shows_the_default_programme(admin: SimUser) -> None:
     assert "Nilai harian · ✅ aktif\n🕒 07:30 · Sen Sel Rab Kam Jum" in view.text
     assert "Kuis · ✅ aktif\n🕒 10:00 · Sel Kam\n🧩 3 soal" in view.text
     assert "Papan peringkat · ✅ aktif\n🕒 15:00 · Jum" in view.text
-    assert view.text.count(" WIB") == 3 and "dijeda" not in view.text
+    # Each slot's next run, in the local time of the zone that reaches it first.
+    for time in ("07:30", "10:00", "15:00"):
+        assert re.search(rf"Berikutnya: \w{{3}} \d\d-\d\d-\d{{4}} {time} WIT?A?\n", view.text)
+    assert "dijeda" not in view.text
     assert view.buttons == [["🌅 Nilai harian"], ["🧩 Kuis"], ["🏆 Papan peringkat"]]
 
 
@@ -133,7 +137,7 @@ async def test_editing_the_quiz_slot_is_stored_audited_and_replanned(
     assert change.detail == {"slot": "kuis", "field": "time", "old": "10:00", "new": "14:45"}
     due = programme.next_runs()["kuis"]
     assert due.strftime("%H:%M") == "14:45" and due.isoweekday() in (2, 4)
-    assert "14:45 WIB" in (editor.text or "")
+    assert re.search(r"Berikutnya: (Sel|Kam) \S+ 14:45 WI", editor.text or "")
 
     # A day on, the question count, the answer window: each stored and audited.
     await admin.press(editor, "Sen")
@@ -309,8 +313,8 @@ async def test_send_value_now_to_everyone_exactly_once(
     assert STALE in (await sandbox.wait_callback_answer(second))["text"]
     await bot.bot_data["deps"].sender.drain(within=30)
     for user in (rina, budi, admin):
-        await expect(user, "Nilai hari ini")
-        assert len([t for t in texts(user) if "Nilai hari ini" in t]) == 1
+        await expect(user, "🌅 Nilai hari ini:")
+        assert len([t for t in texts(user) if t.startswith("🌅 Nilai hari ini:")]) == 1
     [sent] = broadcasts_by(kediri, admin)
     assert sent.kind == "nilai" and sent.audience == {"type": "all"}
     deliveries = kediri.run_sync(
@@ -337,8 +341,11 @@ async def test_send_now_finds_units_or_explains_and_can_be_cancelled(
     confirm = await expect(admin, "Kirim nilai hari ini sekarang?")
     assert "Penerima: Badan Uji · 0 orang" in (confirm.text or "")
     assert "tidak ada yang dikirim" in (confirm.text or "") and confirm.buttons == []
-    await admin.send("/kirim_nilai_sekarang dinas kesehatan")
+    await admin.send("/kirim_nilai_sekarang kesehatan masyarakat")
     confirm = await expect(admin, "Kirim nilai hari ini sekarang?")
+    assert "Penerima: Bidang Kesehatan Masyarakat (Dinas Kesehatan) · 1 orang" in (
+        confirm.text or ""
+    )
     await admin.press(confirm, "Batal")
     await expect(admin, "Dibatalkan. Nilai hari ini tidak dikirim.")
     assert broadcasts_by(kediri, admin) == []
@@ -355,7 +362,9 @@ async def test_send_quiz_now_to_one_unit_only(
     outside = await enrol(sandbox, kediri, "Orang Dinkes", dinkes)
     await admin.send("/kirim_kuis_sekarang uji")
     choices = await expect(admin, "Ada beberapa unit yang cocok dengan")
-    assert choices.buttons == [["Bidang A & B <Uji> · Badan Uji"], ["Badan Uji"]]
+    # Unit kerja first, then OPD; "uji" also finds e.g. "UPTD Pengujian Kendaraan Bermotor".
+    assert choices.buttons[0] == ["Bidang A & B <Uji> · Badan Uji"]
+    assert choices.buttons[-1] == ["Badan Uji"] and len(choices.buttons) <= 8
     await admin.press(choices, "Badan Uji")
     confirm = await expect(admin, "Kirim satu ronde kuis sekarang?")
     assert confirm.message_id == choices.message_id

@@ -7,7 +7,7 @@ holidays in content/holidays.yaml. Three members, one each in WIB, WITA and WIT.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -77,7 +77,7 @@ def runs(db: Database) -> list[ProgrammeRun]:
     return db.run_sync(lambda session: list(session.exec(select(ProgrammeRun)).all()))
 
 
-async def test_a_week_of_prompts_quizzes_and_restarts(  # noqa: PLR0915 - one story, told in order
+async def test_a_week_of_prompts_quizzes_and_restarts(
     sandbox, settings: Settings, world: Database, clock: FakeClock, caplog
 ) -> None:
     caplog.set_level(logging.INFO)

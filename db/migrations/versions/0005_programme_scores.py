@@ -58,6 +58,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('unit_id', 'period', 'value')
     )
+    with op.batch_alter_table('unit_value_score', schema=None) as batch_op:
+        batch_op.create_index('ix_unit_value_score_period', ['period'], unique=False)
     op.create_table('member_day',
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),

@@ -1,0 +1,239 @@
+"""/skor, /peringkat, /cuti, /tampilkan_nama, and linking a unit's group (/daftarkan_grup)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, filters
+
+from bot import board
+from bot.deps import BotContext
+from db.models import Member, Unit
+from db.queries import audit, scores
+from db.queries import leaderboard as board_db
+from db.queries.units import search_units
+from handlers.admin_common import ADMIN_ROLES
+from handlers.common import HTML, current_member, send, user_language
+from handlers.quiz import _zone
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("skor", score, filters=private))
+    app.add_handler(CommandHandler("peringkat", ranking, filters=private))
+    app.add_handler(CommandHandler("cuti", leave, filters=private))
+    app.add_handler(CommandHandler("tampilkan_nama", show_name, filters=private))
+
+
+async def score(update: Update, ctx: BotContext) -> None:
+    member = await current_member(update, ctx)
+    if member is None:
+        await send(update, ctx, "not_registered", user_language(update))
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    private = chat.type == ChatType.PRIVATE
+    card = await board.score_card(ctx.deps, member, with_chart=private)
+    if card.png is not None:
+        await ctx.bot.send_photo(chat.id, card.png)
+    await ctx.bot.send_message(chat.id, card.text, parse_mode=HTML)
+
+
+def _cooling(ctx: BotContext, chat_id: int) -> float:
+    """Seconds left before this chat may ask for the ranking again (0 when it may)."""
+    last: dict[int, float] = ctx.deps.extra.setdefault("ranking_asked", {})  # type: ignore[assignment]
+    now = time.monotonic()
+    left = last.get(chat_id, -1e9) + ctx.deps.settings.ranking_cooldown - now
+    if left > 0:
+        return left
+    last[chat_id] = now
+    return 0.0
+
+
+async def ranking(update: Update, ctx: BotContext) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    private = chat.type == ChatType.PRIVATE
+    member = await current_member(update, ctx)
+    if private and member is None:
+        await send(update, ctx, "not_registered", user_language(update))
+        return
+    left = _cooling(ctx, chat.id)
+    if left:
+        if private:
+            await send(
+                update,
+                ctx,
+                "ranking_cooldown",
+                member.language if member else "id",
+                seconds=int(left) + 1,
+            )
+        else:
+            log.info("/peringkat in a group within the cooldown: ignored")
+        return
+    if private:
+        assert member is not None
+        unit_id = member.unit_id
+    else:
+        unit_id = await ctx.db.run(_linked_unit, chat_id=chat.id)
+        if unit_id is None:
+            await send(update, ctx, "group_not_linked", "id", bot=ctx.deps.bot_username)
+            return
+    tz = (
+        await ctx.db.run(_zone, member_id=member.id)
+        if member
+        else ctx.deps.settings.default_timezone
+    )
+    today = ctx.deps.clock.today(tz)
+    ranking_ = await board.ranking(ctx.deps, scores.week_key(today))
+    post = await board.unit_post(ctx.deps, ranking_, unit_id, today) if unit_id else None
+    if post is None:
+        await send(update, ctx, "ranking_empty", member.language if member else "id")
+        return
+    await ctx.bot.send_photo(chat.id, post.png, caption=post.caption, parse_mode=HTML)
+
+
+def _linked_unit(*, session: Session, chat_id: int) -> int | None:
+    from sqlmodel import select
+
+    return session.exec(select(Unit.id).where(Unit.group_chat_id == chat_id)).first()
+
+
+async def leave(update: Update, ctx: BotContext) -> None:
+    """Shield a working day for the streak (leave, training, sick)."""
+    member = await current_member(update, ctx)
+    if member is None:
+        await send(update, ctx, "not_registered", user_language(update))
+        return
+    tz = await ctx.db.run(_zone, member_id=member.id)
+    today = ctx.deps.clock.today(tz)
+    day = _parse_day(" ".join(ctx.args or []), today)
+    lang = member.language
+    if day is None:
+        await send(update, ctx, "leave_usage", lang)
+        return
+    if day < today or (day.year, day.month) != (today.year, today.month):
+        await send(update, ctx, "leave_month_only", lang)
+        return
+    if not ctx.deps.calendar.is_working_day(day):
+        await send(update, ctx, "leave_not_working_day", lang, day=day)
+        return
+    first = day.replace(day=1)
+    last = date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+    used = await ctx.db.run(
+        board_db.shields_used, member_id=member.id, month_start=first, month_end=last
+    )
+    allowed = ctx.deps.rules.shields_per_month
+    if used >= allowed:
+        await send(update, ctx, "leave_none_left", lang, allowed=allowed)
+        return
+    added = await ctx.db.run(scores.mark_day, member_id=member.id, day=day, kind="shield")
+    if not added:
+        await send(update, ctx, "leave_already", lang, day=day)
+        return
+    await send(update, ctx, "leave_saved", lang, day=day, left=allowed - used - 1)
+
+
+def _parse_day(text: str, today: date) -> date | None:
+    text = text.strip()
+    if not text:
+        return today
+    for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%d-%m", "%d/%m"):
+        try:
+            parsed = datetime.strptime(text[:10], fmt).date()
+        except ValueError:
+            continue
+        return parsed.replace(year=today.year) if "%Y" not in fmt else parsed
+    return None
+
+
+async def show_name(update: Update, ctx: BotContext) -> None:
+    member = await current_member(update, ctx)
+    if member is None:
+        await send(update, ctx, "not_registered", user_language(update))
+        return
+    word = " ".join(ctx.args or []).strip().lower()
+    choice = {"ya": True, "yes": True, "tidak": False, "no": False}.get(word)
+    shown = await ctx.db.run(_set_show_name, member_id=member.id, on=choice)
+    await send(update, ctx, "show_name_set", member.language, shown=shown)
+
+
+def _set_show_name(*, session: Session, member_id: int, on: bool | None) -> bool:
+    row = session.get(Member, member_id)
+    assert row is not None
+    row.show_name = (not row.show_name) if on is None else on
+    session.add(row)
+    return row.show_name
+
+
+# --- in groups (dispatched from handlers.groups for /cmd@bot) --------------------------------
+
+
+async def link_group(update: Update, ctx: BotContext) -> None:
+    """/daftarkan_grup: the sender administers this chat and is a programme admin or a member
+    of the unit; programme admins may name another unit by its code."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    member = await current_member(update, ctx)
+    try:
+        status = (await ctx.bot.get_chat_member(chat.id, user.id)).status
+    except TelegramError:
+        status = None
+    chat_admin = status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+    allowed = chat_admin and member is not None and member.unit_id is not None
+    if not allowed:
+        await ctx.db.run(
+            audit.record,
+            actor_user_id=user.id,
+            action="group_link",
+            detail={"refused": "not chat admin" if not chat_admin else "not registered"},
+            allowed=False,
+        )
+        await send(
+            update,
+            ctx,
+            "group_link_refused",
+            "id",
+            chat_admin=chat_admin,
+            bot=ctx.deps.bot_username,
+        )
+        return
+    assert member is not None
+    unit_id = member.unit_id
+    words = [w for w in (ctx.args or []) if w.strip()]
+    if words and member.role in ADMIN_ROLES:
+        found = await ctx.db.run(search_units, words=words[:4], leaves_only=False)
+        if len(found) != 1:
+            await send(update, ctx, "group_link_which", "id", count=len(found))
+            return
+        unit_id = found[0].id
+    name = await ctx.db.run(_link, unit_id=unit_id, chat_id=chat.id)
+    await ctx.db.run(
+        audit.record,
+        actor_user_id=user.id,
+        action="group_link",
+        detail={"unit_id": unit_id},
+        allowed=True,
+    )
+    await send(update, ctx, "group_linked", "id", unit=name)
+
+
+def _link(*, session: Session, unit_id: int, chat_id: int) -> str:
+    from sqlmodel import select
+
+    for other in session.exec(select(Unit).where(Unit.group_chat_id == chat_id)).all():
+        other.group_chat_id = None  # one group shows one unit's board
+        session.add(other)
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    unit.group_chat_id = chat_id
+    session.add(unit)
+    return unit.name
