@@ -11,6 +11,8 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.calendar import Clock
 from bot.config import Settings
+from bot.delivery.broadcasts import limits_from
+from bot.delivery.pacer import Pacer
 from bot.deps import BotContext, Deps
 from bot.ratelimit import PoliteRateLimiter
 from bot.render import Renderer, default_renderer
@@ -63,6 +65,7 @@ def build_application(
     )
     deps.calendar = calendar_of(deps.content)
     deps.rules = rules_from(settings)
+    deps.pacer = Pacer(limits_from(settings))
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -75,7 +78,7 @@ def build_application(
         .post_stop(stop_services)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(PoliteRateLimiter())
+        builder = builder.rate_limiter(PoliteRateLimiter(deps.pacer))
     app = builder.build()
     app.bot_data["deps"] = deps
 

@@ -13,8 +13,13 @@ import random
 import re
 import shutil
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.calendar import FakeClock
 from bot.config import Settings
 from bot.roster import parse_roster
 from bot.sandbox.users import SimUser
@@ -114,7 +119,14 @@ def transcript(user: SimUser, *, width: int = 100) -> str:
     lines = [f"── chat with {user.first_name} ──"]
     for message in user.transcript:
         who = "🤖" if message["from"]["is_bot"] else "👤"
-        body = message.get("text") or message.get("caption") or "[media]"
+        poll = message.get("poll")
+        body = (
+            f"📊 {poll['question']} ({' / '.join(o['text'] for o in poll['options'])})"
+            if poll
+            else message.get("text") or message.get("caption") or "[media]"
+        )
+        if message.get("photo"):
+            body = "[🖼️ chart] " + body
         body = " ".join(_plain(body).split())
         if len(body) > width:
             body = body[: width - 1] + "…"
@@ -145,6 +157,111 @@ async def broadcast(admin: SimUser, count: int) -> str:
     return report.text or ""
 
 
+DEMO_MONDAY = datetime(2026, 11, 30, 7, 30, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+async def _at(app: Any, clock: FakeClock, moment: datetime) -> None:
+    """Jump the demo clock to just before `moment`; the real scheduler job then fires."""
+    clock.set(moment - timedelta(seconds=0.3))
+    await app.bot_data["deps"].programme.plan()
+
+
+async def _next(user: SimUser, want: Callable[[Any], bool], within: float = 30.0) -> Any:
+    while True:
+        event = await user.next_message(timeout=within)
+        if want(event):
+            return event
+
+
+async def programme_week(
+    app: Any, sandbox: Any, users: list[SimUser], clock: FakeClock, rng: random.Random, out: Path
+) -> str:
+    """Monday's value and reflections, Tuesday's quiz round, Friday's board."""
+    from bot import board
+    from bot.simulation import expect
+    from db.queries.scores import week_key
+
+    deps = app.bot_data["deps"]
+    team = [u for i, u in enumerate(users) if i % len(UNITS) == 0]  # Puskesmas Sukorame
+    group = sandbox.group("Tim Puskesmas Sukorame")
+    await group.add(team[0], admin=True)
+    for user in team[1:]:
+        await group.add(user)
+    await group.add_bot()
+    await team[0].send_in(group, f"/daftarkan_grup@{app.bot.username}")
+    await expect(group, "Grup ini sekarang")
+    for user in users[1::3]:
+        await user.send("/tampilkan_nama ya")
+        await expect(user, "Nama depan")
+
+    print("Monday 07:30 WIB: the value of the day reaches everyone; many reply…")
+    await _at(app, clock, DEMO_MONDAY)
+    dailies = await asyncio.gather(
+        *(_next(u, lambda e: "Nilai hari ini" in (e.text or "")) for u in users)
+    )
+    replies = [(u, m) for u, m in zip(users, dailies, strict=True) if rng.random() < 0.6]
+    for user, message in replies:
+        await user.send(rng.choice(REFLECTIONS), reply_to=message)
+    await asyncio.gather(*(expect(u, "refleksi Anda") for u, _ in replies))
+
+    print("Tuesday 10:00 WIB: a quiz round of three questions; members answer…")
+    await _at(app, clock, DEMO_MONDAY + timedelta(days=1, hours=2, minutes=30))
+
+    async def play(user: SimUser, skill: float) -> None:
+        for _ in range(3):
+            event = await _next(user, lambda e: e.poll is not None)
+            poll = None
+            while poll is None:
+                poll = await deps.db.run(_poll, poll_id=event.poll["id"])
+                await asyncio.sleep(0.05)
+            right = rng.random() < skill
+            options = len(event.poll["options"])
+            await user.answer_poll(event, [poll if right else (poll + 1) % options])
+        await expect(user, "Hasil kuis Anda", within=30)
+
+    await asyncio.gather(*(play(u, 0.4 + 0.5 * rng.random()) for u in users))
+
+    print("Friday 15:00 WIB: the weekly board goes to the linked group…")
+    await _at(app, clock, DEMO_MONDAY + timedelta(days=4, hours=7, minutes=30))
+    post = await _next(group, lambda e: e.photo is not None, within=60)
+    ranking = await board.ranking(deps, week_key(DEMO_MONDAY.date()))
+    summary = await board.summary_post(deps, ranking, DEMO_MONDAY.date())
+    (out / "leaderboard.png").write_bytes(summary.png)
+    lines = [
+        "Leaderboard, week of 30-11-2026 (fair score = points per member, shrunk to the mean):"
+    ]
+    for s in ranking.units[:10]:
+        lines.append(
+            f"  {s.rank:2d}. {s.name[:40]:40s} {s.score:6.1f}  "
+            f"participation {100 * s.participation:3.0f}%  members {s.members}"
+            + ("  (pooled small units)" if s.pooled else "")
+        )
+    lines.append("OPD ranking:")
+    lines += [f"  {s.rank:2d}. {s.name[:40]:40s} {s.score:6.1f}" for s in ranking.opds[:10]]
+    lines.append(f"Group post caption:\n{_plain(post.caption or '')}")
+    lines.append(f"Chart saved: {out / 'leaderboard.png'}")
+    return "\n".join(lines)
+
+
+def _poll(*, session: Any, poll_id: str) -> int | None:
+    from db.models import QuestionRow, QuizPoll
+
+    row = session.get(QuizPoll, poll_id)
+    if row is None:
+        return None
+    question = session.get(QuestionRow, row.question_id)
+    return question.correct if question else None
+
+
+REFLECTIONS = [
+    "Hari ini saya menyapa setiap warga yang datang dengan ramah.",
+    "Saya membantu rekan yang kesulitan mengisi laporan.",
+    "Saya datang lebih awal untuk menyiapkan loket pelayanan.",
+    "Saya menjelaskan persyaratan dengan sabar kepada pemohon lansia.",
+    "Saya mengembalikan barang milik warga yang tertinggal di ruang tunggu.",
+]
+
+
 def run_demo(*, members: int = 36, out: Path = Path("demo-output")) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     started = time.monotonic()
@@ -158,7 +275,7 @@ def run_demo(*, members: int = 36, out: Path = Path("demo-output")) -> int:
     try:
         rows = [RosterRow(r.code, r.name, r.parent, r.timezone) for r in parse_roster(ROSTER)]
         db.run_sync(import_roster, rows=rows)
-        report, violations = asyncio.run(_run(db, database_url, content, members))
+        report, violations = asyncio.run(_run(db, database_url, content, members, out))
     finally:
         db.close()
     (out / "transcript.txt").write_text(report + "\n", "utf-8")
@@ -166,7 +283,9 @@ def run_demo(*, members: int = 36, out: Path = Path("demo-output")) -> int:
     return 0 if not violations else 1
 
 
-async def _run(db: Database, database_url: str, content: Content, members: int) -> tuple[str, int]:
+async def _run(
+    db: Database, database_url: str, content: Content, members: int, out: Path
+) -> tuple[str, int]:
     from bot.app import build_application, polling
     from bot.sandbox import Sandbox
 
@@ -184,8 +303,9 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
         superadmin_ids=[users[0].id],
         _env_file=None,  # type: ignore[call-arg]
     )
+    clock = FakeClock(DEMO_MONDAY - timedelta(minutes=40))
     try:
-        async with polling(build_application(settings, db, content=content)) as app:
+        async with polling(build_application(settings, db, content=content, clock=clock)) as app:
             print(
                 f"Sandbox at {sandbox.api_base_url} · bot @{app.bot.username} · "
                 f"database {database_url}"
@@ -194,15 +314,19 @@ async def _run(db: Database, database_url: str, content: Content, members: int) 
             await asyncio.gather(*(register(u, p) for u, p in zip(users, people, strict=True)))
             print("HR broadcasts an announcement to everyone…")
             report = await broadcast(users[0], len(users))
+            board = await programme_week(app, sandbox, users, clock, rng, out)
     finally:
         await sandbox.stop()
     chats = "\n\n".join(transcript(u) for u in (users[1], users[2]))
     chats += "\n\nHR's broadcast report:\n" + _plain(report)
+    chats += "\n\n" + board
     counts = await db.run(count_by_opd)
     summary = ["Members per OPD:"]
     summary += [f"  {count:3d}  {name}" for name, count in counts]
     summary.append(f"  {sum(c for _, c in counts):3d}  total")
     violations = len(sandbox.violations)
+    for violation in sandbox.violations[:3]:
+        summary.append(f"  {violation}")
     summary.append(f"Telegram rule violations seen by the sandbox: {violations}")
     report = chats + "\n\n" + "\n".join(summary)
     print("\n" + report)

@@ -38,6 +38,7 @@ class Deps:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     rules: Any = None  # bot.services.scoring.PointRules
     programme: Any = None  # bot.programme.Programme, set at start
+    pacer: Any = None  # bot.delivery.pacer.Pacer shared by the sender and the replies
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

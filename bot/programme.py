@@ -95,13 +95,15 @@ class Programme:
                     data=(slot.key, tz, due),
                 )
 
-    def next_runs(self) -> dict[str, datetime]:
-        """The next planned run of each slot, earliest zone first (for /jadwal)."""
+    def next_runs(self, tz: str | None = None) -> dict[str, datetime]:
+        """The next planned run of each slot in one zone (default: the instansi's zone),
+        for /jadwal."""
+        zone = tz or self.deps.settings.default_timezone
         out: dict[str, datetime] = {}
         for job in self.job_queue.jobs():
             if job.name and job.name.startswith("programme:") and not job.removed:
-                key, _, due = job.data  # type: ignore[misc]
-                if key not in out or due < out[key]:
+                key, job_zone, due = job.data  # type: ignore[misc]
+                if job_zone == zone:
                     out[key] = due
         return out
 

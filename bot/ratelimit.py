@@ -1,28 +1,38 @@
-"""PTB's AIORateLimiter, plus the one limit it leaves out: about one message a second per
-private chat. A person who types ten messages in a second gets ten answers, spaced out,
-instead of a 429 from Telegram."""
+"""The replies handlers send, paced by the same Pacer as the outbox sender: one budget for
+Telegram's 30 a second overall, a private chat's short burst then one a second, and a
+group's 20 a minute. Two separate budgets would add up past the limits.
+
+A 429 pauses the shared pacer for its retry_after, so neither the replies nor the outbox
+send anything until it has passed; the request is then retried (up to `max_retries`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.delivery.pacer import Pacer
+
+log = logging.getLogger(__name__)
 
 SENDS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "sendPoll", "copyMessage", "forwardMessage"}
 )
 
 
-class PoliteRateLimiter(AIORateLimiter):
-    def __init__(self, *, private_burst: int = 5, max_retries: int = 3) -> None:
-        # Telegram counts "30 a second" over any one-second window; a leaky bucket of 5
-        # draining at 25/s never puts more than 30 into one, where PTB's default (a bucket
-        # of 30 at 30/s) allows up to 60.
-        super().__init__(overall_max_rate=5, overall_time_period=0.2, max_retries=max_retries)
-        self._private_burst = private_burst
-        self._private: dict[int, AsyncLimiter] = {}
+class PoliteRateLimiter(BaseRateLimiter[int]):
+    def __init__(self, pacer: Pacer, *, max_retries: int = 3) -> None:
+        self.pacer = pacer
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the pacer is shared and lives as long as the application."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
 
     async def process_request(
         self,
@@ -34,18 +44,23 @@ class PoliteRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> Any:
         chat_id = data.get("chat_id")
-        if endpoint in SENDS and isinstance(chat_id, int) and chat_id > 0:
-            limiter = self._private.get(chat_id)
-            if limiter is None:
-                # A leaky bucket: `burst` at once, then one a second.
-                limiter = AsyncLimiter(self._private_burst, self._private_burst)
-                if len(self._private) > 50_000:
-                    self._private.clear()  # idle buckets are full anyway; bound the memory
-                self._private[chat_id] = limiter
-            async with limiter:
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+        counted = endpoint in SENDS and isinstance(chat_id, int)
+        retries = rate_limit_args if rate_limit_args is not None else self.max_retries
+        for attempt in range(retries + 1):
+            if counted:
+                await self.pacer.chat_slot(chat_id)  # type: ignore[arg-type]
+                await self.pacer.slot(paid=bool(data.get("allow_paid_broadcast")))
+            else:
+                await self.pacer.unpaused()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                seconds = exc._retry_after  # the public one warns of a type change
+                wait = (
+                    seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds
+                ) + 0.1
+                self.pacer.pause(float(wait))
+                log.warning("429 on %s: all sends pause for %.1f s", endpoint, wait)
+                if attempt == retries:
+                    raise
+        return None

@@ -24,7 +24,7 @@ PROGRESS_EVERY = 3.0  # seconds; well inside Telegram's limits for editing one m
 
 async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     deps: Deps = app.bot_data["deps"]
-    sender = build_sender(deps.settings, deps.db)
+    sender = build_sender(deps.settings, deps.db, deps.pacer)
     await sender.bot.initialize()
     deps.sender = sender
     job_queue = app.job_queue

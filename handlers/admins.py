@@ -69,7 +69,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "admin_role_button", superadmin=True)
     if admin is None:
         return
-    match = CALLBACK.match(query.data or "")
+    match = CALLBACK.fullmatch(query.data or "")
     message = query.message if isinstance(query.message, Message) else None
     if match is None:
         await answer(update, ctx, "button_unknown", admin.language)

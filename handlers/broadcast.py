@@ -93,7 +93,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "broadcast_button")
     if admin is None:
         return
-    match = CALLBACK.match(query.data or "")
+    match = CALLBACK.fullmatch(query.data or "")
     message = query.message if isinstance(query.message, Message) else None
     state = _state(ctx)
     lang = admin.language

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.ext import Application, CommandHandler, PollAnswerHandler, filters
 
-from bot.deps import BotContext
+from bot.deps import BotContext, Deps
 from bot.quiz_message import send_quiz
 from bot.rounds import note_sent
 from bot.services import activity
@@ -90,6 +91,86 @@ async def practice(update: Update, ctx: BotContext) -> None:
     await ctx.db.run(store)
 
 
+# At most this many answers share a transaction: a batch's reads use IN lists, and the
+# update processor runs no more than 256 handlers at once anyway.
+BATCH = 500
+
+
+class AnswerBatcher:
+    """Group commit for poll answers. Thousands of members answer a round within seconds;
+    one transaction each would spend the bot's time in per-answer statements. An answer
+    that arrives while a batch is being written waits for the next one, so a lone answer
+    is written at once and a burst in a few large transactions. Each handler still waits
+    for its own answer to be committed before it replies."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self._pending: list[tuple[activity.Answer, asyncio.Future[activity.Recorded]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, answer: activity.Answer) -> activity.Recorded:
+        future: asyncio.Future[activity.Recorded] = asyncio.get_running_loop().create_future()
+        self._pending.append((answer, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+            try:
+                await self._write_batch(batch)
+            except asyncio.CancelledError:
+                # The bot is stopping: the handlers waiting on this batch stop with it.
+                for _, future in batch:
+                    future.cancel()
+                raise
+
+    async def _write_batch(
+        self, batch: list[tuple[activity.Answer, asyncio.Future[activity.Recorded]]]
+    ) -> None:
+        try:
+            results = await self._run([answer for answer, _ in batch])
+        except Exception:
+            # One bad answer must not lose the others: each again in its own transaction,
+            # so only the handler whose answer fails sees the error.
+            log.warning("a batch of %d answers failed; recording one by one", len(batch))
+            for answer, future in batch:
+                try:
+                    [result] = await self._run([answer])
+                except Exception as exc:
+                    _settle(future, exc)
+                else:
+                    _settle(future, result)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result)
+
+    async def _run(self, answers: list[activity.Answer]) -> list[activity.Recorded]:
+        deps = self.deps
+        return await deps.db.run(
+            activity.record_answers, answers=answers, rules=deps.rules, calendar=deps.calendar
+        )
+
+
+def _settle(
+    future: asyncio.Future[activity.Recorded], outcome: activity.Recorded | Exception
+) -> None:
+    if future.done():
+        return  # the handler was cancelled (the bot is stopping); the row is written
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+def _batcher(deps: Deps) -> AnswerBatcher:
+    batcher = deps.extra.get("answer_batcher")
+    if not isinstance(batcher, AnswerBatcher):
+        batcher = deps.extra["answer_batcher"] = AnswerBatcher(deps)
+    return batcher
+
+
 async def on_answer(update: Update, ctx: BotContext) -> None:
     """Record the first vote of a poll we sent; everything else is logged and ignored."""
     answer = update.poll_answer
@@ -99,17 +180,16 @@ async def on_answer(update: Update, ctx: BotContext) -> None:
         log.info("a quiz vote was retracted; the first answer stays")
         return
     deps = ctx.deps
+    batcher = _batcher(deps)
 
     async def record() -> activity.Recorded:
-        return await ctx.db.run(
-            activity.record_answer,
+        vote = activity.Answer(
             poll_id=answer.poll_id,
             telegram_user_id=answer.user.id,  # type: ignore[union-attr]
             option=answer.option_ids[0],
             now=deps.clock.now(),
-            rules=deps.rules,
-            calendar=deps.calendar,
         )
+        return await batcher.record(vote)
 
     recorded = await record()
     if recorded.result == activity.AnswerResult.UNKNOWN_POLL and deps.sender is not None:

@@ -156,7 +156,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     assert query is not None and update.effective_user is not None
     user = update.effective_user
     draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
-    match = CALLBACK.match(query.data or "")
+    match = CALLBACK.fullmatch(query.data or "")
     lang = draft.language if draft else user_language(update)
     if match is None:
         log.warning("unknown registration callback ignored")

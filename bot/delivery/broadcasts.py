@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
-from bot.delivery.pacer import Limits
+from bot.delivery.pacer import Limits, Pacer
 from bot.delivery.sender import Sender
 from bot.services.broadcast import Draft, payload
 from db.engine import Database
@@ -63,7 +63,7 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
-def build_sender(settings: Settings, db: Database) -> Sender:
+def build_sender(settings: Settings, db: Database, pacer: Pacer | None = None) -> Sender:
     """A sender with its own Bot: no PTB rate limiter in the way, pooled connections."""
     assert settings.telegram_bot_token is not None
     limits = limits_from(settings)
@@ -80,4 +80,4 @@ def build_sender(settings: Settings, db: Database) -> Sender:
         base_file_url=settings.file_url,
         request=request,
     )
-    return Sender(db, bot, limits)
+    return Sender(db, bot, limits, pacer=pacer)

@@ -78,11 +78,12 @@ class Sender:
         limits: Limits | None = None,
         *,
         poll_interval: float = 1.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
         self.limits = limits or Limits()
-        self.pacer = Pacer(self.limits)
+        self.pacer = pacer or Pacer(self.limits)
         self.poll_interval = poll_interval
         self.hooks: dict[str, SentHook] = {}
         self._wake = asyncio.Event()
@@ -223,6 +224,7 @@ class Sender:
         try:
             for index, message in enumerate(messages):
                 if index:
+                    await self._chat_turn(row.chat_id)
                     await self.pacer.slot(paid=row.paid)
                 result = await self.bot.do_api_request(
                     message["method"], api_kwargs={"chat_id": row.chat_id, **message["params"]}
@@ -267,6 +269,18 @@ class Sender:
             return self._failed(row, exc.message)
         message_id = sent[0].get("message_id") if sent else None
         return Outcome(row.id, DeliveryState.SENT, message_id=message_id, result=sent)
+
+    async def _chat_turn(self, chat_id: int) -> None:
+        """The next message of a multi-message delivery (a quiz round) waits for its chat's
+        turn, without holding an in-flight slot while it waits."""
+        if self.pacer.chat_wait(chat_id) > 0:
+            self._slots.release()
+            try:
+                await self.pacer.chat_slot(chat_id)
+            finally:
+                await self._slots.acquire()
+        else:
+            self.pacer.take_chat(chat_id)
 
     def _retry(self, row: DueRow, reason: str) -> Outcome:
         if row.attempts >= MAX_NETWORK_RETRIES:

@@ -7,12 +7,14 @@ These functions take the caller's session (they run inside `Database.run`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, insert, update
 from sqlmodel import Session, col, select
 
 from bot.calendar import WorkCalendar
@@ -22,6 +24,7 @@ from bot.services.selection import next_box
 from db.models import (
     Broadcast,
     Member,
+    MemberDay,
     QuestionBox,
     QuestionRow,
     QuizAnswer,
@@ -103,6 +106,16 @@ def _take_part(
     return streak_bonus(rules, streak(active, shields, calendar, day))
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A vote as the handler received it; the first option is the answer."""
+
+    poll_id: str
+    telegram_user_id: int
+    option: int
+    now: datetime
+
+
 def record_answer(
     *,
     session: Session,
@@ -113,76 +126,320 @@ def record_answer(
     rules: PointRules,
     calendar: WorkCalendar,
 ) -> Recorded:
-    poll = session.get(QuizPoll, poll_id)
-    if poll is None:
-        return Recorded(AnswerResult.UNKNOWN_POLL)
-    member = session.get(Member, poll.member_id)
-    if member is None or member.telegram_user_id != telegram_user_id or member.deleted_at:
-        return Recorded(AnswerResult.WRONG_USER)
-    base = {"member_id": member.id, "chat_id": member.chat_id, "language": member.language}
-    if session.exec(select(QuizAnswer.id).where(QuizAnswer.poll_id == poll_id)).first():
-        return Recorded(AnswerResult.DUPLICATE, **base)  # type: ignore[arg-type]
-    if poll.round_id is not None:
-        round_ = session.get(Broadcast, poll.round_id)
-        closes = round_.content.get("closes_at") if round_ else None
-        if closes and now > datetime.fromisoformat(closes):
-            return Recorded(AnswerResult.CLOSED, **base)  # type: ignore[arg-type]
-    question = session.get(QuestionRow, poll.question_id)
-    assert question is not None and member.id is not None
-    correct = option == question.correct
-    day = local_day(now, member_zone(session, member))
-    points = answer_points(rules, correct=correct, practice=poll.practice)
-    bonus = 0 if poll.practice else _take_part(session, member, day, rules, calendar)
-    session.add(
-        QuizAnswer(
-            poll_id=poll_id,
-            member_id=member.id,
-            question_id=poll.question_id,
-            value=question.value,
-            option=option,
-            correct=correct,
-            seconds=max(0, int((utcnow() - poll.sent_at).total_seconds())),  # both real time
-            practice=poll.practice,
-            round_id=poll.round_id,
-            points=points,
-            answered_at=now,
-        )
+    """One answer: `record_answers` with a single vote."""
+    [recorded] = record_answers(
+        session=session,
+        answers=[Answer(poll_id, telegram_user_id, option, now)],
+        rules=rules,
+        calendar=calendar,
     )
-    if poll.practice:
-        scores.add_score(
-            session=session,
-            member_id=member.id,
-            unit_id=member.unit_id,
-            day=day,
-            practice_points=points,
+    return recorded
+
+
+def record_answers(
+    *,
+    session: Session,
+    answers: Sequence[Answer],
+    rules: PointRules,
+    calendar: WorkCalendar,
+) -> list[Recorded]:
+    """Record votes in one transaction, each with the outcome and the rows it would have had
+    recorded alone, one after another in this order: the first vote of a poll counts, the
+    first activity of a member's day marks it (and may earn the streak bonus), the Leitner
+    box moves, the round's tally grows.
+
+    A round reaches thousands of members at once and they answer within seconds: a fixed
+    handful of reads and bulk writes per batch, instead of a dozen statements per answer,
+    is what keeps recording close to the rate Telegram delivers the answers.
+    """
+    if not answers:
+        return []
+    batch = _AnswerBatch(session, answers, calendar)
+    results = [batch.record(answer, rules, calendar) for answer in answers]
+    batch.write(session)
+    return results
+
+
+class _AnswerBatch:
+    """What a batch of answers reads up front, the state it changes as each answer is
+    recorded in turn, and the rows it writes at the end."""
+
+    def __init__(self, session: Session, answers: Sequence[Answer], calendar: WorkCalendar) -> None:
+        poll_ids = {a.poll_id for a in answers}
+        self.polls = {
+            row.poll_id: row
+            for row in session.exec(
+                select(
+                    QuizPoll.poll_id,
+                    QuizPoll.member_id,
+                    QuizPoll.question_id,
+                    QuizPoll.practice,
+                    QuizPoll.round_id,
+                    QuizPoll.sent_at,
+                ).where(col(QuizPoll.poll_id).in_(poll_ids))
+            )
+        }
+        polls = list(self.polls.values())
+        self.members = {
+            row.id: row
+            for row in session.exec(
+                select(
+                    Member.id,
+                    Member.telegram_user_id,
+                    Member.chat_id,
+                    Member.language,
+                    Member.unit_id,
+                    Member.deleted_at,
+                ).where(col(Member.id).in_({p.member_id for p in polls}))
+            )
+        }
+        self.answered: set[str] = set(
+            session.exec(select(QuizAnswer.poll_id).where(col(QuizAnswer.poll_id).in_(poll_ids)))
         )
-    else:
-        scores.add_score(
-            session=session,
-            member_id=member.id,
-            unit_id=member.unit_id,
-            day=day,
-            points=points + bonus,
-            answered=1,
-            correct=int(correct),
-            value=question.value,
+        round_ids = {p.round_id for p in polls if p.round_id is not None}
+        self.closes: dict[int, str | None] = {
+            row.id: row.content.get("closes_at")
+            for row in session.exec(
+                select(Broadcast.id, Broadcast.content).where(col(Broadcast.id).in_(round_ids))
+            )
+        }
+        self.questions = {
+            row.id: row
+            for row in session.exec(
+                select(QuestionRow.id, QuestionRow.value, QuestionRow.correct).where(
+                    col(QuestionRow.id).in_({p.question_id for p in polls})
+                )
+            )
+        }
+        unit_ids = {m.unit_id for m in self.members.values() if m.unit_id is not None}
+        self.zones: dict[int, str] = {
+            unit_id: zone
+            for unit_id, zone in session.exec(
+                select(Unit.id, Unit.timezone).where(col(Unit.id).in_(unit_ids))
+            )
+        }
+        # Who answers which poll on which local day (for answers that may be recorded).
+        scored: list[tuple[Any, Any, date]] = []
+        for answer in answers:
+            poll = self.polls.get(answer.poll_id)
+            member = self.members.get(poll.member_id) if poll is not None else None
+            if poll is not None and member is not None:
+                scored.append((poll, member, self._day(member, answer.now)))
+        self.days = self._read_days(session, scored, calendar)
+        self.boxes = self._read_boxes(session, scored)
+        self.tallies = self._read_tallies(session, scored)
+        # Written by `write`.
+        self.new_days: dict[tuple[int, date], None] = {}
+        self.activated_days: dict[tuple[int, date], None] = {}
+        self.new_answers: list[dict[str, Any]] = []
+        self.score_changes: list[scores.ScoreChange] = []
+        self.moved_boxes: dict[tuple[int, str], tuple[int, date]] = {}
+        self.last_active: dict[int, datetime] = {}
+
+    def _day(self, member: Any, now: datetime) -> date:
+        zone = self.zones.get(member.unit_id) if member.unit_id is not None else None
+        return local_day(now, zone or "Asia/Jakarta")
+
+    @staticmethod
+    def _read_days(
+        session: Session, scored: list[tuple[Any, Any, date]], calendar: WorkCalendar
+    ) -> dict[int, dict[date, str]]:
+        """Member days: the answered days, and the streak window of members whose day may be
+        new (only those can earn the bonus, which needs their last 400 days)."""
+        pairs = {(m.id, day) for p, m, day in scored if not p.practice}
+        days: dict[int, dict[date, str]] = {}
+        if not pairs:
+            return days
+        for member_id, day, kind in session.exec(
+            select(MemberDay.member_id, MemberDay.day, MemberDay.kind).where(
+                col(MemberDay.member_id).in_({m for m, _ in pairs}),
+                col(MemberDay.day).in_({d for _, d in pairs}),
+            )
+        ):
+            days.setdefault(member_id, {})[day] = kind
+        streaking = {
+            m for m, d in pairs if days.get(m, {}).get(d) != "active" and calendar.is_working_day(d)
+        }
+        if streaking:
+            since = min(d for _, d in pairs) - timedelta(days=400)
+            for member_id, day, kind in session.exec(
+                select(MemberDay.member_id, MemberDay.day, MemberDay.kind).where(
+                    col(MemberDay.member_id).in_(streaking), col(MemberDay.day) >= since
+                )
+            ):
+                days.setdefault(member_id, {})[day] = kind
+        return days
+
+    @staticmethod
+    def _read_boxes(
+        session: Session, scored: list[tuple[Any, Any, date]]
+    ) -> dict[tuple[int, str], int]:
+        pairs = {(m.id, p.question_id) for p, m, _ in scored}
+        if not pairs:
+            return {}
+        rows = session.exec(
+            select(QuestionBox.member_id, QuestionBox.question_id, QuestionBox.box).where(
+                col(QuestionBox.member_id).in_({m for m, _ in pairs}),
+                col(QuestionBox.question_id).in_({q for _, q in pairs}),
+            )
         )
-    box = session.get(QuestionBox, (member.id, poll.question_id))
-    if box is not None:
-        box.box, box.due = next_box(box.box, correct, day)
-        session.add(box)
-    member.last_active_at = now
-    session.add(member)
-    session.flush()
-    tally = _round_tally(session, poll.round_id, member.id) if poll.round_id else None
-    done = tally if tally is not None and tally.answered == tally.total else None
-    return Recorded(
-        AnswerResult.RECORDED,
-        correct,
-        points + bonus,
-        round_done=done,
-        **base,  # type: ignore[arg-type]
-    )
+        return {(m, q): box for m, q, box in rows if (m, q) in pairs}
+
+    @staticmethod
+    def _read_tallies(
+        session: Session, scored: list[tuple[Any, Any, date]]
+    ) -> dict[tuple[int, int], list[int]]:
+        """Per round and member: [polls, answered, correct, points] before this batch."""
+        pairs = {(p.round_id, m.id) for p, m, _ in scored if p.round_id is not None}
+        if not pairs:
+            return {}
+        rounds, members = {r for r, _ in pairs}, {m for _, m in pairs}
+        tallies = {pair: [0, 0, 0, 0] for pair in pairs}
+        for round_id, member_id, total in session.exec(
+            select(QuizPoll.round_id, QuizPoll.member_id, func.count())
+            .where(col(QuizPoll.round_id).in_(rounds), col(QuizPoll.member_id).in_(members))
+            .group_by(col(QuizPoll.round_id), col(QuizPoll.member_id))
+        ):
+            if (round_id, member_id) in tallies:
+                tallies[(round_id, member_id)][0] = total
+        for round_id, member_id, answered, correct, points in session.exec(
+            select(
+                QuizAnswer.round_id,
+                QuizAnswer.member_id,
+                func.count(),
+                func.coalesce(func.sum(case((col(QuizAnswer.correct), 1), else_=0)), 0),
+                func.coalesce(func.sum(QuizAnswer.points), 0),
+            )
+            .where(col(QuizAnswer.round_id).in_(rounds), col(QuizAnswer.member_id).in_(members))
+            .group_by(col(QuizAnswer.round_id), col(QuizAnswer.member_id))
+        ):
+            if (round_id, member_id) in tallies:
+                tallies[(round_id, member_id)][1:] = [answered, int(correct), int(points)]
+        return tallies
+
+    def record(self, answer: Answer, rules: PointRules, calendar: WorkCalendar) -> Recorded:
+        poll = self.polls.get(answer.poll_id)
+        if poll is None:
+            return Recorded(AnswerResult.UNKNOWN_POLL)
+        member = self.members.get(poll.member_id)
+        if (
+            member is None
+            or member.telegram_user_id != answer.telegram_user_id
+            or member.deleted_at
+        ):
+            return Recorded(AnswerResult.WRONG_USER)
+        base = {"member_id": member.id, "chat_id": member.chat_id, "language": member.language}
+        if answer.poll_id in self.answered:
+            return Recorded(AnswerResult.DUPLICATE, **base)  # type: ignore[arg-type]
+        if poll.round_id is not None:
+            closes = self.closes.get(poll.round_id)
+            if closes and answer.now > datetime.fromisoformat(closes):
+                return Recorded(AnswerResult.CLOSED, **base)  # type: ignore[arg-type]
+        question = self.questions.get(poll.question_id)
+        assert question is not None
+        correct = answer.option == question.correct
+        day = self._day(member, answer.now)
+        points = answer_points(rules, correct=correct, practice=poll.practice)
+        bonus = 0 if poll.practice else self._take_part(member.id, day, rules, calendar)
+        self.answered.add(answer.poll_id)
+        self.new_answers.append(
+            {
+                "poll_id": answer.poll_id,
+                "member_id": member.id,
+                "question_id": poll.question_id,
+                "value": question.value,
+                "option": answer.option,
+                "correct": correct,
+                "seconds": max(0, int((utcnow() - poll.sent_at).total_seconds())),  # real time
+                "practice": poll.practice,
+                "round_id": poll.round_id,
+                "points": points,
+                "answered_at": answer.now,
+            }
+        )
+        if poll.practice:
+            change = scores.ScoreChange(
+                member_id=member.id, unit_id=member.unit_id, day=day, practice_points=points
+            )
+        else:
+            change = scores.ScoreChange(
+                member_id=member.id,
+                unit_id=member.unit_id,
+                day=day,
+                points=points + bonus,
+                answered=1,
+                correct=int(correct),
+                value=question.value,
+            )
+        self.score_changes.append(change)
+        key = (member.id, poll.question_id)
+        if key in self.boxes:
+            moved = next_box(self.boxes[key], correct, day)
+            self.boxes[key] = moved[0]
+            self.moved_boxes[key] = moved
+        self.last_active[member.id] = answer.now
+        done = None
+        if poll.round_id:
+            tally = self.tallies[(poll.round_id, member.id)]
+            tally[1:] = [tally[1] + 1, tally[2] + int(correct), tally[3] + points]
+            if tally[1] == tally[0]:
+                done = RoundTally(poll.round_id, *tally)
+        return Recorded(
+            AnswerResult.RECORDED,
+            correct,
+            points + bonus,
+            round_done=done,
+            **base,  # type: ignore[arg-type]
+        )
+
+    def _take_part(
+        self, member_id: int, day: date, rules: PointRules, calendar: WorkCalendar
+    ) -> int:
+        """`_take_part` on the days read up front (see `scores.mark_day`)."""
+        days = self.days.setdefault(member_id, {})
+        kind = days.get(day)
+        if kind == "active":
+            return 0
+        if kind is None:
+            self.new_days[(member_id, day)] = None
+        else:
+            self.activated_days[(member_id, day)] = None  # a shielded day now counts as active
+        days[day] = "active"
+        if not calendar.is_working_day(day):
+            return 0
+        since = day - timedelta(days=400)
+        active = {d for d, k in days.items() if d >= since and k == "active"}
+        shields = {d for d, k in days.items() if d >= since and k != "active"}
+        return streak_bonus(rules, streak(active, shields, calendar, day))
+
+    def write(self, session: Session) -> None:
+        """The batch's rows, a statement (executemany) per table."""
+        if self.new_days:
+            session.execute(
+                insert(MemberDay),
+                [{"member_id": m, "day": d, "kind": "active"} for m, d in self.new_days],
+            )
+        if self.activated_days:
+            session.execute(
+                update(MemberDay),
+                [{"member_id": m, "day": d, "kind": "active"} for m, d in self.activated_days],
+            )
+        if self.new_answers:
+            session.execute(insert(QuizAnswer), self.new_answers)
+        scores.add_scores(session=session, changes=self.score_changes)
+        if self.moved_boxes:
+            session.execute(
+                update(QuestionBox),
+                [
+                    {"member_id": m, "question_id": q, "box": box, "due": due}
+                    for (m, q), (box, due) in self.moved_boxes.items()
+                ],
+            )
+        if self.last_active:
+            session.execute(
+                update(Member),
+                [{"id": m, "last_active_at": at} for m, at in self.last_active.items()],
+            )
 
 
 def _round_tally(session: Session, round_id: int, member_id: int) -> RoundTally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import distinct
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -124,7 +123,7 @@ INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 def zones_in_use(*, session: Session, default: str) -> list[str]:
     """WIB, WITA and WIT always (a unit's first member may register at any time), plus any
     other zone a unit names."""
-    zones = session.exec(select(distinct(Unit.timezone)).where(Unit.active)).all()
+    zones = session.exec(select(Unit.timezone).where(Unit.active).distinct()).all()
     return sorted({default, *INDONESIAN_ZONES, *zones})
 
 

@@ -3,12 +3,15 @@ all-time rows (and the unit's accuracy per value) in the transaction that record
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, col, select
 
 from db.models import MemberDay, Score, UnitValueScore
@@ -28,6 +31,19 @@ def periods(day: date) -> tuple[str, str, str]:
     return week_key(day), month_key(day), ALL
 
 
+@cache
+def _upsert_statement(
+    table: Table, dialect: str, keys: tuple[str, ...], add: tuple[str, ...]
+) -> Insert:
+    """Built once per shape: building `excluded` anew costs more than running the upsert."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    changes = {c: table.c[c] + stmt.excluded[c] for c in add}
+    if "unit_id" in table.c and "unit_id" not in keys:
+        changes["unit_id"] = stmt.excluded.unit_id
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=changes)
+
+
 def _upsert(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str], add: list[str]
 ) -> None:
@@ -35,12 +51,25 @@ def _upsert(
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    changes = {c: table.c[c] + stmt.excluded[c] for c in add}
-    if "unit_id" in table.c and "unit_id" not in keys:
-        changes["unit_id"] = stmt.excluded.unit_id
-    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), list(rows))
+    session.execute(_upsert_statement(table, dialect, tuple(keys), tuple(add)), list(rows))
+
+
+COUNTERS = ("points", "answered", "correct", "reflections", "practice_points")
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """What one answer or reflection adds to its member's scores (see `add_score`)."""
+
+    member_id: int
+    unit_id: int | None
+    day: date
+    points: int = 0
+    answered: int = 0
+    correct: int = 0
+    reflections: int = 0
+    practice_points: int = 0
+    value: str | None = None
 
 
 def add_score(
@@ -57,38 +86,71 @@ def add_score(
     value: str | None = None,
 ) -> None:
     """Add to the member's three periods; a round answer also adds to its unit's value."""
-    keys = periods(day)
-    counters = {
-        "points": points,
-        "answered": answered,
-        "correct": correct,
-        "reflections": reflections,
-        "practice_points": practice_points,
-    }
+    add_scores(
+        session=session,
+        changes=[
+            ScoreChange(
+                member_id=member_id,
+                unit_id=unit_id,
+                day=day,
+                points=points,
+                answered=answered,
+                correct=correct,
+                reflections=reflections,
+                practice_points=practice_points,
+                value=value,
+            )
+        ],
+    )
+
+
+def add_scores(*, session: Session, changes: Iterable[ScoreChange]) -> None:
+    """Many `add_score`s in two statements. Changes to the same row are summed first: one
+    statement must not touch a row twice (PostgreSQL refuses), and the sums are the same."""
+    members: dict[tuple[int, str], dict[str, Any]] = {}
+    units: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for change in changes:
+        for period in periods(change.day):
+            row = members.get((change.member_id, period))
+            if row is None:
+                row = members[(change.member_id, period)] = {
+                    "member_id": change.member_id,
+                    "period": period,
+                    "unit_id": change.unit_id,
+                    **dict.fromkeys(COUNTERS, 0),
+                }
+            # The last change's unit wins, as it would one statement after another.
+            row["unit_id"] = change.unit_id
+            for counter in COUNTERS:
+                row[counter] += getattr(change, counter)
+            if change.value and change.unit_id is not None and change.answered:
+                key = (change.unit_id, period, change.value)
+                unit = units.setdefault(
+                    key,
+                    {
+                        "unit_id": change.unit_id,
+                        "period": period,
+                        "value": change.value,
+                        "answered": 0,
+                        "correct": 0,
+                    },
+                )
+                unit["answered"] += change.answered
+                unit["correct"] += change.correct
     _upsert(
         session,
         Score.__table__,  # type: ignore[arg-type]
-        [{"member_id": member_id, "period": p, "unit_id": unit_id, **counters} for p in keys],
+        list(members.values()),
         ["member_id", "period"],
-        list(counters),
+        list(COUNTERS),
     )
-    if value and unit_id is not None and answered:
-        _upsert(
-            session,
-            UnitValueScore.__table__,  # type: ignore[arg-type]
-            [
-                {
-                    "unit_id": unit_id,
-                    "period": p,
-                    "value": value,
-                    "answered": answered,
-                    "correct": correct,
-                }
-                for p in keys
-            ],
-            ["unit_id", "period", "value"],
-            ["answered", "correct"],
-        )
+    _upsert(
+        session,
+        UnitValueScore.__table__,  # type: ignore[arg-type]
+        list(units.values()),
+        ["unit_id", "period", "value"],
+        ["answered", "correct"],
+    )
 
 
 def mark_day(*, session: Session, member_id: int, day: date, kind: str = "active") -> bool:
