@@ -435,6 +435,18 @@ UNIT_VALUE_COLUMNS = "unit_id, period, value, answered, correct"
 BIG_TABLES = ("quiz_poll", "quiz_answer", "score", "unit_value_score")
 
 
+class Phases:
+    """Prints how long each step of a load took, so a slow load says where."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.started = now()
+
+    def done(self, step: str) -> None:
+        print(f"  {self.name} {step}: {now() - self.started:.1f} s", flush=True)
+        self.started = now()
+
+
 def load_sqlite(path: Path, data: Dataset, ids: Ids, scores: ScoreRows) -> None:
     """One transaction on a plain sqlite3 connection with the journal and syncing off: a
     bulk load into a throw-away file, not how the app writes (it keeps WAL and FKs on)."""
@@ -460,6 +472,7 @@ def load_sqlite(path: Path, data: Dataset, ids: Ids, scores: ScoreRows) -> None:
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         message = 0
+        phases = Phases("sqlite")
         for _, c in chunks(data, ids):
             # SQLAlchemy's SQLite DATETIME text format, so its range filters compare right.
             sent = timestamps(c.sent_at, " ", ".000000")
@@ -498,6 +511,7 @@ def load_sqlite(path: Path, data: Dataset, ids: Ids, scores: ScoreRows) -> None:
                     strict=True,
                 ),
             )
+        phases.done("polls and answers")
         conn.executemany(
             f"INSERT INTO score ({SCORE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
             (
@@ -509,9 +523,11 @@ def load_sqlite(path: Path, data: Dataset, ids: Ids, scores: ScoreRows) -> None:
             f"INSERT INTO unit_value_score ({UNIT_VALUE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
             ((ids.units[u], p, v, a, r) for u, p, v, a, r in scores.unit_value),
         )
+        phases.done("scores")
         for _, sql in indexes:
             conn.execute(sql)
         conn.execute("COMMIT")
+        phases.done("indexes")
     finally:
         conn.close()
 
@@ -556,6 +572,7 @@ def load_postgresql(db: Database, data: Dataset, ids: Ids, scores: ScoreRows) ->
             for name, _ in indexes:
                 cur.execute(f'DROP INDEX "{name}"')
             message = 0
+            phases = Phases("postgresql")
             for _, c in chunks(data, ids):
                 sent = timestamps(c.sent_at, " ", "+00")
                 answered = timestamps(c.answered_at, " ", "+00")
@@ -606,6 +623,7 @@ def load_postgresql(db: Database, data: Dataset, ids: Ids, scores: ScoreRows) ->
                         )
                     ),
                 )
+            phases.done("polls and answers")
             _copy(
                 cur,
                 "score",
@@ -621,8 +639,10 @@ def load_postgresql(db: Database, data: Dataset, ids: Ids, scores: ScoreRows) ->
                 UNIT_VALUE_COLUMNS,
                 (f"{ids.units[u]}\t{p}\t{v}\t{a}\t{r}\n" for u, p, v, a, r in scores.unit_value),
             )
+            phases.done("scores")
             for _, sql in indexes:
                 cur.execute(sql)
+            phases.done("indexes")
         raw.commit()
     finally:
         raw.close()

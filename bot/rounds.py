@@ -305,6 +305,8 @@ async def close_round(deps: Deps, round_id: int) -> int:
     it (those who finished got theirs at once; those who answered nothing get nothing)."""
     from bot.services.activity import round_tallies
 
+    if not await deps.db.run(_mark_closed, round_id=round_id):
+        return 0  # closed before (e.g. just before a restart)
     partial = await deps.db.run(round_tallies, round_id=round_id)
     if not partial:
         return 0
@@ -333,3 +335,26 @@ async def close_round(deps: Deps, round_id: int) -> int:
     if deps.sender is not None:
         deps.sender.wake()
     return count
+
+
+def _mark_closed(*, session: Session, round_id: int) -> bool:
+    from db.models import Broadcast
+
+    round_ = session.get(Broadcast, round_id)
+    if round_ is None or round_.content.get("closed"):
+        return False
+    round_.content = {**round_.content, "closed": True}
+    session.add(round_)
+    return True
+
+
+def open_windows(*, session: Session) -> list[tuple[int, datetime]]:
+    """Quiz rounds with an answer window whose results have not gone out yet."""
+    from db.models import Broadcast
+
+    rounds = session.exec(select(Broadcast).where(Broadcast.kind == QUIZ_KIND)).all()
+    return [
+        (r.id, datetime.fromisoformat(r.content["closes_at"]))
+        for r in rounds
+        if r.id is not None and r.content.get("closes_at") and not r.content.get("closed")
+    ]

@@ -13,7 +13,7 @@ from bot.delivery.broadcasts import build_sender, launch
 from bot.delivery.progress import progress_view, report_progress
 from bot.deps import Deps
 from bot.programme import Programme
-from bot.rounds import QUIZ_KIND, close_round, record_round_polls
+from bot.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
 from db.models import utcnow
 from db.queries import outbox
 
@@ -44,14 +44,14 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
         for job in job_queue.get_jobs_by_name(f"broadcast-{broadcast_id}"):
             job.schedule_removal()
 
-    def close_round(round_id: int, when: datetime) -> None:
+    def close_round_at(round_id: int, when: datetime) -> None:
         delay = max(0.0, (when - deps.clock.now()).total_seconds())
         job_queue.run_once(_close_round_job, delay, name=f"round-close-{round_id}", data=round_id)
 
     deps.watch_broadcast = watch
     deps.schedule_broadcast = schedule
     deps.unschedule_broadcast = unschedule
-    deps.schedule_round_close = close_round
+    deps.schedule_round_close = close_round_at
     sender.hooks[QUIZ_KIND] = record_round_polls
     await sender.start()
     # Broadcasts scheduled before a restart: the missed ones go now, the others wait.
@@ -62,6 +62,9 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
             schedule(info.id, info.scheduled_at)
     for info in await deps.db.run(outbox.list_broadcasts, limit=100, statuses=["running"]):
         watch(info.id)
+    # Answer windows that were open when the bot stopped: close them on time, or now.
+    for round_id, closes_at in await deps.db.run(open_windows):
+        close_round_at(round_id, closes_at)
     deps.programme = Programme(deps, job_queue)
 
     async def weekly(tz: str, day: date) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from db.models import Member, Registration, Role, Unit, utcnow
+from db.models import Member, Reflection, Registration, Role, Unit, utcnow
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,11 @@ def erase_member(*, session: Session, telegram_user_id: int) -> bool:
     draft = session.get(Registration, telegram_user_id)
     if draft is not None:
         session.delete(draft)
+    # A reflection is the member's own words: its text goes too; the row (value, day,
+    # points) stays for the anonymous totals.
+    session.execute(
+        update(Reflection).where(col(Reflection.member_id) == member.id).values(text="")
+    )
     return True
 
 
