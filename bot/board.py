@@ -19,7 +19,13 @@ from telegram.error import TelegramError
 from bot.charts import Bar, ranking_png, values_png
 from bot.deps import Deps
 from bot.services import activity
-from bot.services.leaderboard import Ranking, Standing, rank, strongest_and_weakest
+from bot.services.leaderboard import (
+    Ranking,
+    Standing,
+    most_improved,
+    rank,
+    strongest_and_weakest,
+)
 from bot.services.scoring import streak
 from db.models import Member
 from db.queries import leaderboard as board_db
@@ -32,6 +38,43 @@ log = logging.getLogger(__name__)
 async def ranking(deps: Deps, period: str) -> Ranking:
     stats = await deps.db.run(board_db.unit_stats, period=period)
     return rank(stats, min_size=deps.settings.min_unit_size, prior=deps.settings.ranking_prior)
+
+
+SPANS = ("minggu", "bulan", "semua")
+CAPTION_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Board:
+    """One period's board, computed once and shown to many groups."""
+
+    span: str
+    label: str
+    ranking: Ranking
+    improved: list[tuple[Standing, float]]
+    values: dict[int, dict[str, tuple[int, int]]]
+
+
+def _periods(day: date, span: str) -> tuple[str, str | None, str]:
+    """(period, the period before it, a label) for a span of the board."""
+    if span == "bulan":
+        before = day.replace(day=1) - timedelta(days=1)
+        return scores.month_key(day), scores.month_key(before), f"{day:%m-%Y}"
+    if span == "semua":
+        return scores.ALL, None, "semua"
+    return scores.week_key(day), scores.week_key(day - timedelta(days=7)), _week_label(day)
+
+
+async def board_for(deps: Deps, day: date, span: str = "minggu") -> Board:
+    period, previous, label = _periods(day, span)
+    stats = await deps.db.run(board_db.unit_stats, period=period)
+    settings = deps.settings
+    current = rank(stats, min_size=settings.min_unit_size, prior=settings.ranking_prior)
+    improved: list[tuple[Standing, float]] = []
+    if previous is not None:
+        improved = most_improved(current, await ranking(deps, previous))
+    values = {s.unit_id: s.values for s in stats}
+    return Board(span, label, current, improved, values)
 
 
 def standing_of(ranking_: Ranking, unit_id: int, opd_id: int | None) -> Standing | None:
@@ -61,35 +104,43 @@ class UnitPost:
     png: bytes
 
 
-async def unit_post(deps: Deps, ranking_: Ranking, unit_id: int, day: date) -> UnitPost | None:
+async def unit_post(deps: Deps, board: Board, unit_id: int) -> UnitPost | None:
     unit = await deps.db.run(_unit, unit_id=unit_id)
     if unit is None:
         return None
+    ranking_ = board.ranking
     opd_id = unit.parent_id or unit.id
     mine = standing_of(ranking_, unit_id, opd_id)
     opd = opd_standing(ranking_, opd_id)
-    period = scores.week_key(day)
-    stats = await deps.db.run(board_db.unit_stats, period=period)
-    values = next((s.values for s in stats if s.unit_id == unit_id), {})
-    strong, weak = strongest_and_weakest(values)
-    names = await deps.db.run(board_db.top_named, unit_id=unit_id, period=period)
-    caption = deps.renderer.text(
-        "board_unit",
-        "id",
-        unit=unit.name,
-        mine=mine,
-        opd=opd,
-        units=len(ranking_.units),
-        opds=len(ranking_.opds),
-        strong=value_name(deps, strong),
-        weak=value_name(deps, weak),
-        names=names,
-        week=_week_label(day),
-    )
+    strong, weak = strongest_and_weakest(board.values.get(unit_id, {}))
+    names = []
+    if board.span != "semua":
+        period, _, _ = _periods(deps.clock.today(unit.timezone), board.span)
+        names = await deps.db.run(board_db.top_named, unit_id=unit_id, period=period)
+    improved = [s.name for s, _ in board.improved]
+    while True:
+        caption = deps.renderer.text(
+            "board_unit",
+            "id",
+            unit=unit.name,
+            mine=mine,
+            opd=opd,
+            units=len(ranking_.units),
+            opds=len(ranking_.opds),
+            strong=value_name(deps, strong),
+            weak=value_name(deps, weak),
+            names=names,
+            improved=improved,
+            week=board.label,
+        )
+        # A photo caption holds 1,024 characters: long unit names drop the extras first.
+        if len(caption) <= CAPTION_LIMIT or not (improved or names):
+            break
+        improved, names = (improved[:-1], names) if improved else (improved, names[:-1])
     key = mine.key if mine else None
     bars = [Bar(s.name, s.score, s.key == key) for s in ranking_.units]
     title = deps.renderer.label("board_title", "id")
-    png = await asyncio.to_thread(ranking_png, title, _week_label(day), bars, value_format="{:.1f}")
+    png = await asyncio.to_thread(ranking_png, title, board.label, bars, value_format="{:.1f}")
     return UnitPost(caption, png)
 
 
@@ -107,34 +158,35 @@ def _week_label(day: date) -> str:
 async def post_weekly(deps: Deps, bot: Bot, tz: str, day: date) -> int:
     """The Friday posts: every linked group in this zone, and (once, from the default zone)
     the all-instansi summary. Returns how many posts went out."""
-    period = scores.week_key(day)
-    ranking_ = await ranking(deps, period)
+    board = await board_for(deps, day)
     posted = 0
     for unit_id, chat_id in await deps.db.run(board_db.linked_groups, timezone=tz):
-        post = await unit_post(deps, ranking_, unit_id, day)
+        post = await unit_post(deps, board, unit_id)
         if post is None:
             continue
         if await _send_photo(bot, chat_id, post):
             posted += 1
     if tz == deps.settings.default_timezone and deps.settings.summary_chat_id is not None:
-        post = await summary_post(deps, ranking_, day)
+        post = await summary_post(deps, board)
         if await _send_photo(bot, deps.settings.summary_chat_id, post):
             posted += 1
     log.info("weekly leaderboard %s %s: %d posts", tz, day, posted)
     return posted
 
 
-async def summary_post(deps: Deps, ranking_: Ranking, day: date) -> UnitPost:
+async def summary_post(deps: Deps, board: Board) -> UnitPost:
+    ranking_ = board.ranking
     caption = deps.renderer.text(
         "board_summary",
         "id",
         opds=ranking_.opds[:5],
         participation=ranking_.overall_participation,
-        week=_week_label(day),
+        improved=[s.name for s, _ in board.improved],
+        week=board.label,
     )
     bars = [Bar(s.name, s.score) for s in ranking_.opds]
     title = deps.renderer.label("board_summary_title", "id")
-    png = await asyncio.to_thread(ranking_png, title, _week_label(day), bars)
+    png = await asyncio.to_thread(ranking_png, title, board.label, bars)
     return UnitPost(caption, png)
 
 

@@ -179,7 +179,6 @@ async def programme_week(
     """Monday's value and reflections, Tuesday's quiz round, Friday's board."""
     from bot import board
     from bot.simulation import expect
-    from db.queries.scores import week_key
 
     deps = app.bot_data["deps"]
     team = [u for i, u in enumerate(users) if i % len(UNITS) == 0]  # Puskesmas Sukorame
@@ -224,8 +223,9 @@ async def programme_week(
     print("Friday 15:00 WIB: the weekly board goes to the linked group…")
     await _at(app, clock, DEMO_MONDAY + timedelta(days=4, hours=7, minutes=30))
     post = await _next(group, lambda e: e.photo is not None, within=60)
-    ranking = await board.ranking(deps, week_key(DEMO_MONDAY.date()))
-    summary = await board.summary_post(deps, ranking, DEMO_MONDAY.date())
+    week = await board.board_for(deps, DEMO_MONDAY.date())
+    ranking = week.ranking
+    summary = await board.summary_post(deps, week)
     (out / "leaderboard.png").write_bytes(summary.png)
     lines = [
         "Leaderboard, week of 30-11-2026 (fair score = points per member, shrunk to the mean):"

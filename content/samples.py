@@ -203,6 +203,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
                 "strong": HOSTILE,
                 "weak": LONG[:40],
                 "names": [HOSTILE, "Budi"],
+                "improved": [HOSTILE, LONG[:100]],
                 "week": "21-12-2026 – 25-12-2026",
             },
             {
@@ -214,6 +215,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
                 "strong": None,
                 "weak": None,
                 "names": [],
+                "improved": [HOSTILE, LONG[:100]],
                 "week": "x",
             },
             {
@@ -225,12 +227,18 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
                 "strong": "A",
                 "weak": "A",
                 "names": [],
+                "improved": [HOSTILE, LONG[:100]],
                 "week": "x",
             },
         ],
         "board_summary": [
-            {"opds": [_Rank()] * 5, "participation": 0.734, "week": "21-12-2026 – 25-12-2026"},
-            {"opds": [], "participation": 0.0, "week": "x"},
+            {
+                "opds": [_Rank()] * 5,
+                "participation": 0.734,
+                "improved": [HOSTILE] * 3,
+                "week": "21-12-2026 – 25-12-2026",
+            },
+            {"opds": [], "participation": 0.0, "improved": [], "week": "x"},
         ],
         "ranking_cooldown": [{"seconds": 42}],
         "ranking_empty": plain,

@@ -93,8 +93,12 @@ async def ranking(update: Update, ctx: BotContext) -> None:
         else ctx.deps.settings.default_timezone
     )
     today = ctx.deps.clock.today(tz)
-    ranking_ = await board.ranking(ctx.deps, scores.week_key(today))
-    post = await board.unit_post(ctx.deps, ranking_, unit_id, today) if unit_id else None
+    word = (ctx.args or ["minggu"])[0].lower() if ctx.args else "minggu"
+    span = {"bulan": "bulan", "month": "bulan", "semua": "semua", "all": "semua"}.get(
+        word, "minggu"
+    )
+    current = await board.board_for(ctx.deps, today, span)
+    post = await board.unit_post(ctx.deps, current, unit_id) if unit_id else None
     if post is None:
         await send(update, ctx, "ranking_empty", member.language if member else "id")
         return

@@ -70,6 +70,15 @@ async def test_score_card_in_private_and_in_a_group(app, sandbox, kediri: Databa
     card = await expect(budi, "Skor Anda")
     assert "Runtun hari kerja: 1" in card.text and "Ketepatan per nilai" in card.text
 
+    # The month's board in private, as a photo with its caption.
+    await budi.send("/peringkat bulan")
+    board = await budi.next_message(timeout=10)
+    assert board.photo is not None
+    caption = board.caption or ""
+    assert "Papan BerAKHLAK · 12-2026" in caption
+    # One member is too few to be ranked alone: counted with the OPD's other small units.
+    assert "Puskesmas Sukorame: peringkat 1 dari 1 (dihitung bersama unit kecil" in caption
+
     group = sandbox.group("Tim Puskesmas Sukorame")
     await group.add(budi, admin=True)
     await group.add_bot()
@@ -121,7 +130,18 @@ async def test_group_link_and_friday_post(app, sandbox, kediri: Database, clock)
     await budi.send_in(group, f"/peringkat@{username}")
     await group.expect_silence(1.0)
 
-    # Friday 15:00 WIB: the weekly slot posts the unit's board to the linked group.
+    # A second unit's group, linked earlier by its own admin.
+    other = sandbox.group("Tim Kelurahan Bandar Lor")
+    await other.add(sandbox.user("Ketua Bandar Lor"), admin=True)
+    await other.add_bot()
+
+    def link_other(*, session) -> None:  # type: ignore[no-untyped-def]
+        unit = session.exec(select(Unit).where(Unit.name == "Kelurahan Bandar Lor")).one()
+        unit.group_chat_id = other.chat_id
+
+    kediri.run_sync(link_other)
+
+    # Friday 15:00 WIB: the weekly slot posts each unit's board to its linked group.
     deps = app.bot_data["deps"]
     clock.set(datetime(2026, 12, 18, 15, 0, tzinfo=WIB) - timedelta(seconds=0.3))
     await deps.programme.plan()
@@ -130,6 +150,9 @@ async def test_group_link_and_friday_post(app, sandbox, kediri: Database, clock)
     caption = friday.caption or ""
     assert "Puskesmas Sukorame" in caption and "Teladan minggu ini: Siti" in caption
     assert "Budi" not in caption  # did not opt in
+    theirs = await other.next_message(timeout=15)
+    assert theirs.photo is not None
+    assert "Kelurahan Bandar Lor" in (theirs.caption or "")
     assert not sandbox.take_violations()
 
 
