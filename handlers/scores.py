@@ -164,16 +164,20 @@ async def show_name(update: Update, ctx: BotContext) -> None:
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
-    word = " ".join(ctx.args or []).strip().lower()
+    word = " ".join(ctx.args or []).strip().lower()[:20]
     choice = {"ya": True, "yes": True, "tidak": False, "no": False}.get(word)
-    shown = await ctx.db.run(_set_show_name, member_id=member.id, on=choice)
+    # No word flips the setting; a word we do not know changes nothing and shows it.
+    shown = await ctx.db.run(_set_show_name, member_id=member.id, on=choice, flip=not word)
     await send(update, ctx, "show_name_set", member.language, shown=shown)
 
 
-def _set_show_name(*, session: Session, member_id: int, on: bool | None) -> bool:
+def _set_show_name(*, session: Session, member_id: int, on: bool | None, flip: bool) -> bool:
     row = session.get(Member, member_id)
     assert row is not None
-    row.show_name = (not row.show_name) if on is None else on
+    if on is not None:
+        row.show_name = on
+    elif flip:
+        row.show_name = not row.show_name
     session.add(row)
     return row.show_name
 

@@ -14,8 +14,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, insert, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Table, case, func
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.calendar import WorkCalendar
 from bot.config import Settings
@@ -165,10 +165,13 @@ class _AnswerBatch:
     recorded in turn, and the rows it writes at the end."""
 
     def __init__(self, session: Session, answers: Sequence[Answer], calendar: WorkCalendar) -> None:
+        # Plain rows on the session's connection: the ORM's per-statement work would cost
+        # more than these reads themselves.
+        conn = session.connection()
         poll_ids = {a.poll_id for a in answers}
         self.polls = {
             row.poll_id: row
-            for row in session.exec(
+            for row in conn.execute(
                 select(
                     QuizPoll.poll_id,
                     QuizPoll.member_id,
@@ -182,7 +185,7 @@ class _AnswerBatch:
         polls = list(self.polls.values())
         self.members = {
             row.id: row
-            for row in session.exec(
+            for row in conn.execute(
                 select(
                     Member.id,
                     Member.telegram_user_id,
@@ -194,18 +197,20 @@ class _AnswerBatch:
             )
         }
         self.answered: set[str] = set(
-            session.exec(select(QuizAnswer.poll_id).where(col(QuizAnswer.poll_id).in_(poll_ids)))
+            conn.execute(
+                select(QuizAnswer.poll_id).where(col(QuizAnswer.poll_id).in_(poll_ids))
+            ).scalars()
         )
         round_ids = {p.round_id for p in polls if p.round_id is not None}
         self.closes: dict[int, str | None] = {
             row.id: row.content.get("closes_at")
-            for row in session.exec(
+            for row in conn.execute(
                 select(Broadcast.id, Broadcast.content).where(col(Broadcast.id).in_(round_ids))
             )
         }
         self.questions = {
             row.id: row
-            for row in session.exec(
+            for row in conn.execute(
                 select(QuestionRow.id, QuestionRow.value, QuestionRow.correct).where(
                     col(QuestionRow.id).in_({p.question_id for p in polls})
                 )
@@ -214,7 +219,7 @@ class _AnswerBatch:
         unit_ids = {m.unit_id for m in self.members.values() if m.unit_id is not None}
         self.zones: dict[int, str] = {
             unit_id: zone
-            for unit_id, zone in session.exec(
+            for unit_id, zone in conn.execute(
                 select(Unit.id, Unit.timezone).where(col(Unit.id).in_(unit_ids))
             )
         }
@@ -225,9 +230,9 @@ class _AnswerBatch:
             member = self.members.get(poll.member_id) if poll is not None else None
             if poll is not None and member is not None:
                 scored.append((poll, member, self._day(member, answer.now)))
-        self.days = self._read_days(session, scored, calendar)
-        self.boxes = self._read_boxes(session, scored)
-        self.tallies = self._read_tallies(session, scored)
+        self.days = self._read_days(conn, scored, calendar)
+        self.boxes = self._read_boxes(conn, scored)
+        self.tallies = self._read_tallies(conn, scored)
         # Written by `write`.
         self.new_days: dict[tuple[int, date], None] = {}
         self.activated_days: dict[tuple[int, date], None] = {}
@@ -242,7 +247,7 @@ class _AnswerBatch:
 
     @staticmethod
     def _read_days(
-        session: Session, scored: list[tuple[Any, Any, date]], calendar: WorkCalendar
+        conn: Connection, scored: list[tuple[Any, Any, date]], calendar: WorkCalendar
     ) -> dict[int, dict[date, str]]:
         """Member days: the answered days, and the streak window of members whose day may be
         new (only those can earn the bonus, which needs their last 400 days)."""
@@ -250,7 +255,7 @@ class _AnswerBatch:
         days: dict[int, dict[date, str]] = {}
         if not pairs:
             return days
-        for member_id, day, kind in session.exec(
+        for member_id, day, kind in conn.execute(
             select(MemberDay.member_id, MemberDay.day, MemberDay.kind).where(
                 col(MemberDay.member_id).in_({m for m, _ in pairs}),
                 col(MemberDay.day).in_({d for _, d in pairs}),
@@ -262,7 +267,7 @@ class _AnswerBatch:
         }
         if streaking:
             since = min(d for _, d in pairs) - timedelta(days=400)
-            for member_id, day, kind in session.exec(
+            for member_id, day, kind in conn.execute(
                 select(MemberDay.member_id, MemberDay.day, MemberDay.kind).where(
                     col(MemberDay.member_id).in_(streaking), col(MemberDay.day) >= since
                 )
@@ -272,12 +277,12 @@ class _AnswerBatch:
 
     @staticmethod
     def _read_boxes(
-        session: Session, scored: list[tuple[Any, Any, date]]
+        conn: Connection, scored: list[tuple[Any, Any, date]]
     ) -> dict[tuple[int, str], int]:
         pairs = {(m.id, p.question_id) for p, m, _ in scored}
         if not pairs:
             return {}
-        rows = session.exec(
+        rows = conn.execute(
             select(QuestionBox.member_id, QuestionBox.question_id, QuestionBox.box).where(
                 col(QuestionBox.member_id).in_({m for m, _ in pairs}),
                 col(QuestionBox.question_id).in_({q for _, q in pairs}),
@@ -287,7 +292,7 @@ class _AnswerBatch:
 
     @staticmethod
     def _read_tallies(
-        session: Session, scored: list[tuple[Any, Any, date]]
+        conn: Connection, scored: list[tuple[Any, Any, date]]
     ) -> dict[tuple[int, int], list[int]]:
         """Per round and member: [polls, answered, correct, points] before this batch."""
         pairs = {(p.round_id, m.id) for p, m, _ in scored if p.round_id is not None}
@@ -295,14 +300,14 @@ class _AnswerBatch:
             return {}
         rounds, members = {r for r, _ in pairs}, {m for _, m in pairs}
         tallies = {pair: [0, 0, 0, 0] for pair in pairs}
-        for round_id, member_id, total in session.exec(
+        for round_id, member_id, total in conn.execute(
             select(QuizPoll.round_id, QuizPoll.member_id, func.count())
             .where(col(QuizPoll.round_id).in_(rounds), col(QuizPoll.member_id).in_(members))
             .group_by(col(QuizPoll.round_id), col(QuizPoll.member_id))
         ):
             if (round_id, member_id) in tallies:
                 tallies[(round_id, member_id)][0] = total
-        for round_id, member_id, answered, correct, points in session.exec(
+        for round_id, member_id, answered, correct, points in conn.execute(
             select(
                 QuizAnswer.round_id,
                 QuizAnswer.member_id,
@@ -413,33 +418,39 @@ class _AnswerBatch:
         return streak_bonus(rules, streak(active, shields, calendar, day))
 
     def write(self, session: Session) -> None:
-        """The batch's rows, a statement (executemany) per table."""
-        if self.new_days:
-            session.execute(
-                insert(MemberDay),
-                [{"member_id": m, "day": d, "kind": "active"} for m, d in self.new_days],
-            )
-        if self.activated_days:
-            session.execute(
-                update(MemberDay),
-                [{"member_id": m, "day": d, "kind": "active"} for m, d in self.activated_days],
-            )
-        if self.new_answers:
-            session.execute(insert(QuizAnswer), self.new_answers)
+        """The batch's rows: one statement per table (see `scores.bulk_insert`)."""
+        scores.bulk_insert(
+            session,
+            _table(MemberDay),
+            [{"member_id": m, "day": d, "kind": "active"} for m, d in self.new_days],
+        )
+        scores.bulk_update(
+            session,
+            _table(MemberDay),
+            ("member_id", "day"),
+            [{"member_id": m, "day": d, "kind": "active"} for m, d in self.activated_days],
+        )
+        scores.bulk_insert(session, _table(QuizAnswer), self.new_answers)
         scores.add_scores(session=session, changes=self.score_changes)
-        if self.moved_boxes:
-            session.execute(
-                update(QuestionBox),
-                [
-                    {"member_id": m, "question_id": q, "box": box, "due": due}
-                    for (m, q), (box, due) in self.moved_boxes.items()
-                ],
-            )
-        if self.last_active:
-            session.execute(
-                update(Member),
-                [{"id": m, "last_active_at": at} for m, at in self.last_active.items()],
-            )
+        scores.bulk_update(
+            session,
+            _table(QuestionBox),
+            ("member_id", "question_id"),
+            [
+                {"member_id": m, "question_id": q, "box": box, "due": due}
+                for (m, q), (box, due) in self.moved_boxes.items()
+            ],
+        )
+        scores.bulk_update(
+            session,
+            _table(Member),
+            ("id",),
+            [{"id": m, "last_active_at": at} for m, at in self.last_active.items()],
+        )
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[return-value]
 
 
 def _round_tally(session: Session, round_id: int, member_id: int) -> RoundTally:
