@@ -10,6 +10,7 @@ BENCHES = [
     ["bench.broadcast_throughput", "20000"],
     ["bench.crash_resume", "3000", "5"],
     ["bench.leaderboard", "--units", "300", "--members", "50000", "--answers", "5000000"],
+    ["bench.quiz_answers", "5000"],
 ]
 
 if __name__ == "__main__":

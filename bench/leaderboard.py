@@ -143,6 +143,8 @@ def working_days(today: date) -> list[date]:
 
 
 def generate(units: int, members: int, answers: int, today: date) -> Dataset:
+    """About a tenth of the units are OPDs, the rest their unit kerja; members answer on
+    working days in office hours, each at their own pace and accuracy."""
     rng = np.random.default_rng(SEED)
     opds = max(1, round(units / 10))
     parent: list[int | None] = [None] * opds + [i % opds for i in range(units - opds)]
@@ -843,10 +845,14 @@ def run(units: int, members: int, answers: int) -> dict[str, Any]:
     figures["generate_s"] = round(now() - started, 1)
     figures["score_rows"] = len(scores.score)
     figures["unit_value_rows"] = len(scores.unit_value)
+    sizes = np.bincount(data.member_unit, minlength=units)
     print(
-        f"generated {units} units, {members} members, {answers} answers over {WEEKS} weeks; "
-        f"{len(scores.score)} score rows, {len(scores.unit_value)} unit_value_score rows "
-        f"in {figures['generate_s']} s",
+        f"generated {units} units ({sum(p is None for p in data.unit_parent)} OPDs; members "
+        f"per unit {sizes.min()}-{sizes.max()}, median {np.median(sizes):.0f}, "
+        f"{int((sizes < 5).sum())} units under 5), {members} members "
+        f"({np.unique(data.member).size} ever answered), {answers} answers over {WEEKS} "
+        f"weeks; {len(scores.score)} score rows, {len(scores.unit_value)} unit_value_score "
+        f"rows in {figures['generate_s']} s",
         flush=True,
     )
     ok = True

@@ -78,7 +78,10 @@ async def send_polls(port: int, members: int, question: Question) -> list[Sent]:
                 type="quiz",
                 is_anonymous=False,
                 correct_option_ids=[question.correct],
+                explanation=question.explanation,
+                # Quiz texts are plain, as `bot.quiz_message.send_quiz` sends them.
                 question_parse_mode=None,
+                explanation_parse_mode=None,
                 allow_paid_broadcast=True,
             )
         assert message.poll is not None
@@ -228,7 +231,8 @@ async def ours(members: int, url: str, question: Question) -> Outcome:
             ).scalar_one()
         db.close()
     # Recorded answers, not cast ones: a lost answer must not raise the rate.
-    return Outcome(int(rows) / elapsed, int(rows), int(distinct), int(scored))
+    per_s = int(rows) / elapsed if rows else 0.0
+    return Outcome(per_s, int(rows), int(distinct), int(scored))
 
 
 async def run(members: int) -> dict[str, object]:
@@ -269,7 +273,10 @@ async def run(members: int) -> dict[str, object]:
 
 def main() -> None:
     members = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
-    emit(asyncio.run(run(members)))
+    started = now()
+    figures = asyncio.run(run(members))
+    print(f"bench took {now() - started:.0f} s")
+    emit(figures)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from bot.runtime import start_services, stop_services
 from bot.services.activity import rules_from
 from bot.services.daily import calendar_of
 from bot.updates import PerUserUpdateProcessor
+from bot.votes import VoteSplittingRequest
 from content.loader import Content, shipped_content
 from db.engine import Database
 from db.queries.members import MemberInfo, list_admins
@@ -42,7 +44,8 @@ from handlers import (
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "poll", "my_chat_member"]
+# Not "poll": every vote would bring a second update (the poll's new totals) nobody reads.
+ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member"]
 
 
 def build_application(
@@ -66,6 +69,8 @@ def build_application(
     deps.calendar = calendar_of(deps.content)
     deps.rules = rules_from(settings)
     deps.pacer = Pacer(limits_from(settings))
+    votes = VoteSplittingRequest(connection_pool_size=1)
+    deps.extra["votes_request"] = votes
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -74,6 +79,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerUserUpdateProcessor())
+        .get_updates_request(votes)
         .post_init(_post_init)
         .post_stop(stop_services)
     )
@@ -111,6 +117,17 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     for admin in await deps.db.run(list_admins):
         await help.set_member_menu(app, deps, admin)
     await start_services(app)
+    # Long polling: votes take the fast lane (bot/votes.py) from now on.
+    request = deps.extra.get("votes_request")
+    if isinstance(request, VoteSplittingRequest):
+        running: set[asyncio.Task[None]] = set()
+
+        def sink(votes: list[dict[str, object]]) -> None:
+            task = asyncio.create_task(quiz.handle_raw_votes(deps, app.bot, votes))
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+        request.sink = sink
 
 
 @asynccontextmanager

@@ -43,6 +43,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
 
 def _key(update: object) -> int | None:
+    # Votes need no order: each names its own poll, and the answer store takes the first.
+    if isinstance(update, Update) and update.poll_answer is not None:
+        return None
     if isinstance(update, Update) and update.effective_user is not None:
         return update.effective_user.id
     return None

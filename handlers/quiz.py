@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from sqlmodel import Session, col, select
-from telegram import Update
-from telegram.ext import Application, CommandHandler, PollAnswerHandler, filters
+from telegram import Bot, Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CommandHandler,
+    PollAnswerHandler,
+    filters,
+)
 
 from bot.deps import BotContext, Deps
 from bot.quiz_message import send_quiz
@@ -29,7 +36,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("kuis", practice, filters=private))
     app.add_handler(CommandHandler("nilai", value_of_the_day, filters=private))
-    app.add_handler(PollAnswerHandler(on_answer))
+    # First, in a group of its own: a round brings thousands of votes within seconds, and
+    # none of them should be tried against every other handler.
+    app.add_handler(PollAnswerHandler(_answer_then_stop), group=-1)
 
 
 def _practice_pick(
@@ -171,23 +180,55 @@ def _batcher(deps: Deps) -> AnswerBatcher:
     return batcher
 
 
+async def _answer_then_stop(update: Update, ctx: BotContext) -> None:
+    await on_answer(update, ctx)
+    raise ApplicationHandlerStop  # nothing else handles a vote
+
+
 async def on_answer(update: Update, ctx: BotContext) -> None:
-    """Record the first vote of a poll we sent; everything else is logged and ignored."""
+    """A vote that came through PTB's handlers (webhook mode; long polling takes the fast
+    lane in bot/votes.py)."""
     answer = update.poll_answer
-    if answer is None or answer.user is None:
+    if answer is None:
+        return
+    user_id = answer.user.id if answer.user is not None else None
+    await handle_vote(ctx.deps, ctx.bot, answer.poll_id, user_id, list(answer.option_ids))
+
+
+async def handle_raw_votes(deps: Deps, bot: Bot, votes: list[dict[str, Any]]) -> None:
+    """Votes straight from a getUpdates response (bot/votes.py)."""
+
+    async def one(raw: dict[str, Any]) -> None:
+        answer = raw.get("poll_answer") or {}
+        user = answer.get("user") or {}
+        try:
+            await handle_vote(
+                deps,
+                bot,
+                str(answer.get("poll_id", "")),
+                user.get("id") if isinstance(user, dict) else None,
+                [int(o) for o in answer.get("option_ids") or []],
+            )
+        except Exception:
+            log.exception("a quiz vote could not be handled")
+
+    await asyncio.gather(*(one(raw) for raw in votes))
+
+
+async def handle_vote(
+    deps: Deps, bot: Bot, poll_id: str, user_id: int | None, option_ids: list[int]
+) -> None:
+    """Record the first vote of a poll we sent; everything else is logged and ignored."""
+    if user_id is None:
         return  # an anonymous vote (from a channel chat): no poll of ours is anonymous
-    if not answer.option_ids:
+    if not option_ids:
         log.info("a quiz vote was retracted; the first answer stays")
         return
-    deps = ctx.deps
     batcher = _batcher(deps)
 
     async def record() -> activity.Recorded:
         vote = activity.Answer(
-            poll_id=answer.poll_id,
-            telegram_user_id=answer.user.id,  # type: ignore[union-attr]
-            option=answer.option_ids[0],
-            now=deps.clock.now(),
+            poll_id=poll_id, telegram_user_id=user_id, option=option_ids[0], now=deps.clock.now()
         )
         return await batcher.record(vote)
 
@@ -198,16 +239,16 @@ async def on_answer(update: Update, ctx: BotContext) -> None:
         await deps.sender.flush_now()
         recorded = await record()
     if recorded.result == activity.AnswerResult.CLOSED and recorded.chat_id is not None:
-        text = ctx.renderer.text("quiz_closed", recorded.language)
-        await ctx.bot.send_message(recorded.chat_id, text, parse_mode=HTML)
+        text = deps.renderer.text("quiz_closed", recorded.language)
+        await bot.send_message(recorded.chat_id, text, parse_mode=HTML)
     if recorded.result != activity.AnswerResult.RECORDED:
         log.info("poll answer not recorded: %s", recorded.result)
         return
     if recorded.round_done is not None and recorded.chat_id is not None:
-        text = ctx.renderer.text(
+        text = deps.renderer.text(
             "quiz_result", recorded.language, tally=recorded.round_done, closed=False
         )
-        await ctx.bot.send_message(recorded.chat_id, text, parse_mode=HTML)
+        await bot.send_message(recorded.chat_id, text, parse_mode=HTML)
 
 
 async def value_of_the_day(update: Update, ctx: BotContext) -> None:

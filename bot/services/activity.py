@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, case, func
+from sqlalchemy import Connection, Table, bindparam, case, func
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.calendar import WorkCalendar
@@ -160,78 +160,67 @@ def record_answers(
     return results
 
 
+# Everything a batch needs to know about its polls, in one joined read; built once, as
+# building it for every batch costs a good part of what running it does.
+_POLLS_READ = (
+    select(
+        QuizPoll.poll_id,
+        QuizPoll.member_id,
+        QuizPoll.question_id,
+        QuizPoll.practice,
+        QuizPoll.round_id,
+        QuizPoll.sent_at,
+        col(Member.id).label("member_found"),
+        Member.telegram_user_id,
+        Member.chat_id,
+        Member.language,
+        Member.unit_id,
+        Member.deleted_at,
+        Unit.timezone,
+        col(QuestionRow.id).label("question_found"),
+        QuestionRow.value,
+        QuestionRow.correct,
+        QuestionBox.box,
+        col(QuizAnswer.id).label("answer_found"),
+        col(Broadcast.content).label("round_content"),
+    )
+    .select_from(QuizPoll)
+    .outerjoin(Member, col(Member.id) == QuizPoll.member_id)
+    .outerjoin(Unit, col(Unit.id) == Member.unit_id)
+    .outerjoin(QuestionRow, col(QuestionRow.id) == QuizPoll.question_id)
+    .outerjoin(
+        QuestionBox,
+        (col(QuestionBox.member_id) == QuizPoll.member_id)
+        & (col(QuestionBox.question_id) == QuizPoll.question_id),
+    )
+    .outerjoin(QuizAnswer, col(QuizAnswer.poll_id) == QuizPoll.poll_id)
+    .outerjoin(Broadcast, col(Broadcast.id) == QuizPoll.round_id)
+    .where(col(QuizPoll.poll_id).in_(bindparam("poll_ids", expanding=True)))
+)
+
+
 class _AnswerBatch:
     """What a batch of answers reads up front, the state it changes as each answer is
     recorded in turn, and the rows it writes at the end."""
 
     def __init__(self, session: Session, answers: Sequence[Answer], calendar: WorkCalendar) -> None:
         # Plain rows on the session's connection: the ORM's per-statement work would cost
-        # more than these reads themselves.
+        # more than the reads.
         conn = session.connection()
-        poll_ids = {a.poll_id for a in answers}
-        self.polls = {
-            row.poll_id: row
-            for row in conn.execute(
-                select(
-                    QuizPoll.poll_id,
-                    QuizPoll.member_id,
-                    QuizPoll.question_id,
-                    QuizPoll.practice,
-                    QuizPoll.round_id,
-                    QuizPoll.sent_at,
-                ).where(col(QuizPoll.poll_id).in_(poll_ids))
-            )
-        }
-        polls = list(self.polls.values())
-        self.members = {
-            row.id: row
-            for row in conn.execute(
-                select(
-                    Member.id,
-                    Member.telegram_user_id,
-                    Member.chat_id,
-                    Member.language,
-                    Member.unit_id,
-                    Member.deleted_at,
-                ).where(col(Member.id).in_({p.member_id for p in polls}))
-            )
-        }
-        self.answered: set[str] = set(
-            conn.execute(
-                select(QuizAnswer.poll_id).where(col(QuizAnswer.poll_id).in_(poll_ids))
-            ).scalars()
-        )
-        round_ids = {p.round_id for p in polls if p.round_id is not None}
-        self.closes: dict[int, str | None] = {
-            row.id: row.content.get("closes_at")
-            for row in conn.execute(
-                select(Broadcast.id, Broadcast.content).where(col(Broadcast.id).in_(round_ids))
-            )
-        }
-        self.questions = {
-            row.id: row
-            for row in conn.execute(
-                select(QuestionRow.id, QuestionRow.value, QuestionRow.correct).where(
-                    col(QuestionRow.id).in_({p.question_id for p in polls})
-                )
-            )
-        }
-        unit_ids = {m.unit_id for m in self.members.values() if m.unit_id is not None}
-        self.zones: dict[int, str] = {
-            unit_id: zone
-            for unit_id, zone in conn.execute(
-                select(Unit.id, Unit.timezone).where(col(Unit.id).in_(unit_ids))
-            )
+        found = conn.execute(_POLLS_READ, {"poll_ids": list({a.poll_id for a in answers})}).all()
+        self.polls = {row.poll_id: row for row in found}
+        self.answered = {row.poll_id for row in found if row.answer_found is not None}
+        self.boxes = {
+            (row.member_id, row.question_id): row.box for row in found if row.box is not None
         }
         # Who answers which poll on which local day (for answers that may be recorded).
-        scored: list[tuple[Any, Any, date]] = []
-        for answer in answers:
-            poll = self.polls.get(answer.poll_id)
-            member = self.members.get(poll.member_id) if poll is not None else None
-            if poll is not None and member is not None:
-                scored.append((poll, member, self._day(member, answer.now)))
+        scored: list[tuple[Any, date]] = [
+            (poll, self._day(poll, answer.now))
+            for answer in answers
+            if (poll := self.polls.get(answer.poll_id)) is not None
+            and poll.member_found is not None
+        ]
         self.days = self._read_days(conn, scored, calendar)
-        self.boxes = self._read_boxes(conn, scored)
         self.tallies = self._read_tallies(conn, scored)
         # Written by `write`.
         self.new_days: dict[tuple[int, date], None] = {}
@@ -241,17 +230,18 @@ class _AnswerBatch:
         self.moved_boxes: dict[tuple[int, str], tuple[int, date]] = {}
         self.last_active: dict[int, datetime] = {}
 
-    def _day(self, member: Any, now: datetime) -> date:
-        zone = self.zones.get(member.unit_id) if member.unit_id is not None else None
-        return local_day(now, zone or "Asia/Jakarta")
+    @staticmethod
+    def _day(poll: Any, now: datetime) -> date:
+        """The member's local day (`member_zone`: their unit's zone, or Jakarta's)."""
+        return local_day(now, poll.timezone if poll.timezone is not None else "Asia/Jakarta")
 
     @staticmethod
     def _read_days(
-        conn: Connection, scored: list[tuple[Any, Any, date]], calendar: WorkCalendar
+        conn: Connection, scored: list[tuple[Any, date]], calendar: WorkCalendar
     ) -> dict[int, dict[date, str]]:
         """Member days: the answered days, and the streak window of members whose day may be
         new (only those can earn the bonus, which needs their last 400 days)."""
-        pairs = {(m.id, day) for p, m, day in scored if not p.practice}
+        pairs = {(p.member_id, day) for p, day in scored if not p.practice}
         days: dict[int, dict[date, str]] = {}
         if not pairs:
             return days
@@ -276,26 +266,11 @@ class _AnswerBatch:
         return days
 
     @staticmethod
-    def _read_boxes(
-        conn: Connection, scored: list[tuple[Any, Any, date]]
-    ) -> dict[tuple[int, str], int]:
-        pairs = {(m.id, p.question_id) for p, m, _ in scored}
-        if not pairs:
-            return {}
-        rows = conn.execute(
-            select(QuestionBox.member_id, QuestionBox.question_id, QuestionBox.box).where(
-                col(QuestionBox.member_id).in_({m for m, _ in pairs}),
-                col(QuestionBox.question_id).in_({q for _, q in pairs}),
-            )
-        )
-        return {(m, q): box for m, q, box in rows if (m, q) in pairs}
-
-    @staticmethod
     def _read_tallies(
-        conn: Connection, scored: list[tuple[Any, Any, date]]
+        conn: Connection, scored: list[tuple[Any, date]]
     ) -> dict[tuple[int, int], list[int]]:
         """Per round and member: [polls, answered, correct, points] before this batch."""
-        pairs = {(p.round_id, m.id) for p, m, _ in scored if p.round_id is not None}
+        pairs = {(p.round_id, p.member_id) for p, _ in scored if p.round_id is not None}
         if not pairs:
             return {}
         rounds, members = {r for r, _ in pairs}, {m for _, m in pairs}
@@ -326,33 +301,32 @@ class _AnswerBatch:
         poll = self.polls.get(answer.poll_id)
         if poll is None:
             return Recorded(AnswerResult.UNKNOWN_POLL)
-        member = self.members.get(poll.member_id)
         if (
-            member is None
-            or member.telegram_user_id != answer.telegram_user_id
-            or member.deleted_at
+            poll.member_found is None
+            or poll.telegram_user_id != answer.telegram_user_id
+            or poll.deleted_at
         ):
             return Recorded(AnswerResult.WRONG_USER)
-        base = {"member_id": member.id, "chat_id": member.chat_id, "language": member.language}
+        member_id: int = poll.member_id
+        base = {"member_id": member_id, "chat_id": poll.chat_id, "language": poll.language}
         if answer.poll_id in self.answered:
             return Recorded(AnswerResult.DUPLICATE, **base)  # type: ignore[arg-type]
         if poll.round_id is not None:
-            closes = self.closes.get(poll.round_id)
+            closes = poll.round_content.get("closes_at") if poll.round_content else None
             if closes and answer.now > datetime.fromisoformat(closes):
                 return Recorded(AnswerResult.CLOSED, **base)  # type: ignore[arg-type]
-        question = self.questions.get(poll.question_id)
-        assert question is not None
-        correct = answer.option == question.correct
-        day = self._day(member, answer.now)
+        assert poll.question_found is not None
+        correct = answer.option == poll.correct
+        day = self._day(poll, answer.now)
         points = answer_points(rules, correct=correct, practice=poll.practice)
-        bonus = 0 if poll.practice else self._take_part(member.id, day, rules, calendar)
+        bonus = 0 if poll.practice else self._take_part(member_id, day, rules, calendar)
         self.answered.add(answer.poll_id)
         self.new_answers.append(
             {
                 "poll_id": answer.poll_id,
-                "member_id": member.id,
+                "member_id": member_id,
                 "question_id": poll.question_id,
-                "value": question.value,
+                "value": poll.value,
                 "option": answer.option,
                 "correct": correct,
                 "seconds": max(0, int((utcnow() - poll.sent_at).total_seconds())),  # real time
@@ -364,28 +338,28 @@ class _AnswerBatch:
         )
         if poll.practice:
             change = scores.ScoreChange(
-                member_id=member.id, unit_id=member.unit_id, day=day, practice_points=points
+                member_id=member_id, unit_id=poll.unit_id, day=day, practice_points=points
             )
         else:
             change = scores.ScoreChange(
-                member_id=member.id,
-                unit_id=member.unit_id,
+                member_id=member_id,
+                unit_id=poll.unit_id,
                 day=day,
                 points=points + bonus,
                 answered=1,
                 correct=int(correct),
-                value=question.value,
+                value=poll.value,
             )
         self.score_changes.append(change)
-        key = (member.id, poll.question_id)
+        key = (member_id, poll.question_id)
         if key in self.boxes:
             moved = next_box(self.boxes[key], correct, day)
             self.boxes[key] = moved[0]
             self.moved_boxes[key] = moved
-        self.last_active[member.id] = answer.now
+        self.last_active[member_id] = answer.now
         done = None
         if poll.round_id:
-            tally = self.tallies[(poll.round_id, member.id)]
+            tally = self.tallies[(poll.round_id, member_id)]
             tally[1:] = [tally[1] + 1, tally[2] + int(correct), tally[3] + points]
             if tally[1] == tally[0]:
                 done = RoundTally(poll.round_id, *tally)
