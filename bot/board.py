@@ -27,7 +27,6 @@ from bot.services.leaderboard import (
     strongest_and_weakest,
 )
 from bot.services.scoring import streak
-from db.models import Member
 from db.queries import leaderboard as board_db
 from db.queries import scores
 from db.queries.members import MemberInfo
@@ -40,7 +39,6 @@ async def ranking(deps: Deps, period: str) -> Ranking:
     return rank(stats, min_size=deps.settings.min_unit_size, prior=deps.settings.ranking_prior)
 
 
-SPANS = ("minggu", "bulan", "semua")
 CAPTION_LIMIT = 1000
 
 
@@ -206,7 +204,7 @@ class ScoreCard:
 
 
 async def score_card(deps: Deps, member: MemberInfo, *, with_chart: bool) -> ScoreCard:
-    tz = await deps.db.run(_zone, member_id=member.id)
+    tz = await deps.db.run(activity.zone_of, member_id=member.id)
     today = deps.clock.today(tz)
     standing = await deps.db.run(
         board_db.member_standing,
@@ -238,8 +236,3 @@ async def score_card(deps: Deps, member: MemberInfo, *, with_chart: bool) -> Sco
         title = deps.renderer.label("score_chart_title", member.language)
         png = await asyncio.to_thread(values_png, title, member.full_name, bars)
     return ScoreCard(text, png)
-
-
-def _zone(*, session, member_id: int) -> str:  # type: ignore[no-untyped-def]
-    member = session.get(Member, member_id)
-    return activity.member_zone(session, member) if member else "Asia/Jakarta"

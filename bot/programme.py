@@ -80,20 +80,10 @@ class Programme:
         for job in self.job_queue.jobs():
             if job.name and job.name.startswith("programme:"):
                 job.schedule_removal()
-        now = self.deps.clock.now()
         for slot in slots:
-            if not slot.enabled:
-                continue
-            for tz in zones:
-                due = self.next_due(slot, tz, now)
-                if due is None:
-                    continue
-                self.job_queue.run_once(
-                    self._job,
-                    max(0.0, (due - now).total_seconds()),
-                    name=self.job_name(slot.key, tz),
-                    data=(slot.key, tz, due),
-                )
+            if slot.enabled:
+                for tz in zones:
+                    self._schedule(slot, tz)
 
     def next_runs(self, tz: str | None = None) -> dict[str, datetime]:
         """The next planned run of each slot in one zone (default: the instansi's zone),
@@ -117,16 +107,19 @@ class Programme:
 
     async def _plan_one(self, key: str, tz: str) -> None:
         slot = await self.deps.db.run(prog.get_slot, key=key)
-        if slot is None or not slot.enabled:
-            return
+        if slot is not None and slot.enabled:
+            self._schedule(slot, tz)
+
+    def _schedule(self, slot: Slot, tz: str) -> None:
+        """The slot's job in this zone, at its next occurrence by the injected clock."""
         now = self.deps.clock.now()
         due = self.next_due(slot, tz, now)
         if due is not None:
             self.job_queue.run_once(
                 self._job,
                 max(0.0, (due - now).total_seconds()),
-                name=self.job_name(key, tz),
-                data=(key, tz, due),
+                name=self.job_name(slot.key, tz),
+                data=(slot.key, tz, due),
             )
 
     async def catch_up(self) -> None:

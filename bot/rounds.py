@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -20,7 +20,7 @@ from bot.render import Renderer
 from bot.services.daily import DailyValue, daily_value
 from bot.services.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
-from db.models import QuestionBox, Score
+from db.models import Broadcast, QuestionBox, QuizPoll, Score
 from db.queries import content as content_db
 from db.queries import outbox
 from db.queries.outbox import DueRow, Recipient
@@ -248,8 +248,6 @@ async def send_quiz_round(
 
 def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str, Any]]]]) -> None:
     """Sender hook for kind "kuis": which poll went to whom, committed with the send."""
-    from db.models import QuizPoll
-
     for row, results in sent:
         if row.member_id is None:
             continue
@@ -282,8 +280,6 @@ def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str,
 
 
 def _sent_at(message: dict[str, Any]) -> datetime:
-    from datetime import UTC
-
     stamp = message.get("date")
     return datetime.fromtimestamp(int(stamp), UTC) if stamp else datetime.now(UTC)
 
@@ -338,8 +334,6 @@ async def close_round(deps: Deps, round_id: int) -> int:
 
 
 def _mark_closed(*, session: Session, round_id: int) -> bool:
-    from db.models import Broadcast
-
     round_ = session.get(Broadcast, round_id)
     if round_ is None or round_.content.get("closed"):
         return False
@@ -350,8 +344,6 @@ def _mark_closed(*, session: Session, round_id: int) -> bool:
 
 def open_windows(*, session: Session) -> list[tuple[int, datetime]]:
     """Quiz rounds with an answer window whose results have not gone out yet."""
-    from db.models import Broadcast
-
     rounds = session.exec(select(Broadcast).where(Broadcast.kind == QUIZ_KIND)).all()
     return [
         (r.id, datetime.fromisoformat(r.content["closes_at"]))

@@ -24,7 +24,7 @@ from bot.services.daily import daily_value
 from bot.services.quiz import quiz_payload
 from bot.services.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
-from db.models import Member, QuestionBox
+from db.models import QuestionBox
 from db.queries import content as content_db
 from db.queries import quiz as quiz_db
 from handlers.common import HTML, current_member, send, user_language
@@ -54,17 +54,12 @@ def _practice_pick(
     return bank[picks[0]], round_cycles(candidates, seen, picks)[picks[0]]
 
 
-def _zone(*, session: Session, member_id: int) -> str:
-    member = session.get(Member, member_id)
-    return activity.member_zone(session, member) if member else "Asia/Jakarta"
-
-
 async def practice(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
-    tz = await ctx.db.run(_zone, member_id=member.id)
+    tz = await ctx.db.run(activity.zone_of, member_id=member.id)
     today = ctx.deps.clock.today(tz)
     seed = f"{ctx.deps.settings.quiz_seed}:practice:{member.id}:{ctx.deps.clock.now().timestamp()}"
     picked = await ctx.db.run(_practice_pick, member_id=member.id, today=today, seed=seed)
@@ -255,7 +250,7 @@ async def value_of_the_day(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     lang = member.language if member else user_language(update)
     tz = (
-        await ctx.db.run(_zone, member_id=member.id)
+        await ctx.db.run(activity.zone_of, member_id=member.id)
         if member
         else ctx.deps.settings.default_timezone
     )

@@ -12,7 +12,6 @@ from bot.services import activity
 from bot.services.daily import daily_value
 from db.queries.members import MemberInfo
 from handlers.common import send
-from handlers.quiz import _zone
 
 MAX_LENGTH = 1000
 
@@ -42,7 +41,7 @@ async def on_reflection(update: Update, ctx: BotContext, member: MemberInfo) -> 
         value = deps.content.value(content.get("value", "")) or deps.content.values[0]
         prompt_id = content.get("prompt_id", "")
     else:
-        tz = await ctx.db.run(_zone, member_id=member.id)
+        tz = await ctx.db.run(activity.zone_of, member_id=member.id)
         today = daily_value(deps.content, deps.calendar, deps.clock.today(tz))
         broadcast_id, value = None, today.value
         prompt_id = today.prompt.id if today.prompt else ""

@@ -6,7 +6,7 @@ import logging
 import time
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
@@ -14,13 +14,13 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot import board
 from bot.deps import BotContext
+from bot.services import activity
 from db.models import Member, Unit
 from db.queries import audit, scores
 from db.queries import leaderboard as board_db
 from db.queries.units import search_units
 from handlers.admin_common import ADMIN_ROLES
 from handlers.common import HTML, current_member, send, user_language
-from handlers.quiz import _zone
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ async def ranking(update: Update, ctx: BotContext) -> None:
             await send(update, ctx, "group_not_linked", "id", bot=ctx.deps.bot_username)
             return
     tz = (
-        await ctx.db.run(_zone, member_id=member.id)
+        await ctx.db.run(activity.zone_of, member_id=member.id)
         if member
         else ctx.deps.settings.default_timezone
     )
@@ -106,8 +106,6 @@ async def ranking(update: Update, ctx: BotContext) -> None:
 
 
 def _linked_unit(*, session: Session, chat_id: int) -> int | None:
-    from sqlmodel import select
-
     return session.exec(select(Unit.id).where(Unit.group_chat_id == chat_id)).first()
 
 
@@ -117,7 +115,7 @@ async def leave(update: Update, ctx: BotContext) -> None:
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
-    tz = await ctx.db.run(_zone, member_id=member.id)
+    tz = await ctx.db.run(activity.zone_of, member_id=member.id)
     today = ctx.deps.clock.today(tz)
     day = _parse_day(" ".join(ctx.args or []), today)
     lang = member.language
@@ -235,8 +233,6 @@ async def link_group(update: Update, ctx: BotContext) -> None:
 
 
 def _link(*, session: Session, unit_id: int, chat_id: int) -> str:
-    from sqlmodel import select
-
     for other in session.exec(select(Unit).where(Unit.group_chat_id == chat_id)).all():
         other.group_chat_id = None  # one group shows one unit's board
         session.add(other)

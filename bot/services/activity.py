@@ -83,6 +83,12 @@ def member_zone(session: Session, member: Member) -> str:
     return unit.timezone if unit else "Asia/Jakarta"
 
 
+def zone_of(*, session: Session, member_id: int) -> str:
+    """The member's unit's time zone (Jakarta when unknown): their local day and hour."""
+    member = session.get(Member, member_id)
+    return member_zone(session, member) if member else "Asia/Jakarta"
+
+
 def local_day(moment: datetime, tz: str) -> date:
     return moment.astimezone(ZoneInfo(tz)).date()
 
@@ -506,12 +512,6 @@ def record_reflection(
     member.last_active_at = now
     session.add(member)
     return points + bonus
-
-
-def answered_polls(*, session: Session, member_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(QuizAnswer).where(col(QuizAnswer.member_id) == member_id)
-    ).one()
 
 
 def daily_message(*, session: Session, member_id: int, message_id: int) -> tuple[int, dict] | None:  # type: ignore[type-arg]

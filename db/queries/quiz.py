@@ -1,19 +1,10 @@
-"""Quiz polls and answers: each poll answered at most once."""
+"""Quiz polls as sent (answers are recorded by bot/services/activity.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from db.models import QuestionRow, QuizAnswer, QuizPoll
-
-
-def unseen_question_ids(*, session: Session, member_id: int) -> list[str]:
-    """Active questions this member has not been sent yet (all of them once every one was)."""
-    seen = select(QuizPoll.question_id).where(QuizPoll.member_id == member_id)
-    active = select(QuestionRow.id).where(QuestionRow.active).order_by(QuestionRow.id)
-    fresh = session.exec(active.where(col(QuestionRow.id).not_in(seen))).all()
-    return list(fresh) if fresh else list(session.exec(active).all())
+from db.models import QuizPoll
 
 
 def record_poll(
@@ -36,9 +27,3 @@ def record_poll(
             practice=practice,
         )
     )
-
-
-def count_answers(*, session: Session, member_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(QuizAnswer).where(QuizAnswer.member_id == member_id)
-    ).one()

@@ -274,7 +274,3 @@ def member_days(*, session: Session, member_id: int, since: date) -> tuple[set[d
         )
     ).all()
     return {d for d, k in rows if k == "active"}, {d for d, k in rows if k != "active"}
-
-
-def member_score(*, session: Session, member_id: int, period: str) -> Score | None:
-    return session.get(Score, (member_id, period))
