@@ -16,6 +16,7 @@ from bot.delivery.broadcasts import limits_from
 from bot.delivery.pacer import Pacer
 from bot.deps import BotContext, Deps
 from bot.ratelimit import PoliteRateLimiter
+from bot.recording import AnswerBatcher, Scorekeeper
 from bot.render import Renderer, default_renderer
 from bot.runtime import start_services, stop_services
 from bot.services.activity import rules_from
@@ -69,6 +70,8 @@ def build_application(
     deps.calendar = calendar_of(deps.content)
     deps.rules = rules_from(settings)
     deps.pacer = Pacer(limits_from(settings))
+    deps.scorekeeper = Scorekeeper(db, deps.rules, deps.calendar)
+    deps.answers = AnswerBatcher(db, deps.rules, deps.scorekeeper)
     votes = VoteSplittingRequest(connection_pool_size=1)
     deps.extra["votes_request"] = votes
     builder = (

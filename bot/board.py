@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 
 async def ranking(deps: Deps, period: str) -> Ranking:
+    await deps.scorekeeper.settle()  # every answer recorded so far counts
     stats = await deps.db.run(board_db.unit_stats, period=period)
     return rank(stats, min_size=deps.settings.min_unit_size, prior=deps.settings.ranking_prior)
 
@@ -65,6 +66,7 @@ def _periods(day: date, span: str) -> tuple[str, str | None, str]:
 
 async def board_for(deps: Deps, day: date, span: str = "minggu") -> Board:
     period, previous, label = _periods(day, span)
+    await deps.scorekeeper.settle()  # every answer recorded so far counts
     stats = await deps.db.run(board_db.unit_stats, period=period)
     settings = deps.settings
     current = rank(stats, min_size=settings.min_unit_size, prior=settings.ranking_prior)
@@ -206,6 +208,7 @@ class ScoreCard:
 async def score_card(deps: Deps, member: MemberInfo, *, with_chart: bool) -> ScoreCard:
     tz = await deps.db.run(activity.zone_of, member_id=member.id)
     today = deps.clock.today(tz)
+    await deps.scorekeeper.settle()  # the member's latest answers count
     standing = await deps.db.run(
         board_db.member_standing,
         member_id=member.id,

@@ -39,6 +39,8 @@ class Deps:
     rules: Any = None  # bot.services.scoring.PointRules
     programme: Any = None  # bot.programme.Programme, set at start
     pacer: Any = None  # bot.delivery.pacer.Pacer shared by the sender and the replies
+    answers: Any = None  # bot.recording.AnswerBatcher: quiz answers, written in batches
+    scorekeeper: Any = None  # bot.recording.Scorekeeper: scores them moments later
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from bot.calendar import zone_label
 from bot.deps import Deps
 from bot.render import Renderer
+from bot.services.answers import round_tallies
 from bot.services.daily import DailyValue, daily_value
 from bot.services.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
@@ -299,8 +300,6 @@ def note_sent(
 async def close_round(deps: Deps, round_id: int) -> int:
     """At the end of a round's answer window: a result to each member who answered part of
     it (those who finished got theirs at once; those who answered nothing get nothing)."""
-    from bot.services.activity import round_tallies
-
     if not await deps.db.run(_mark_closed, round_id=round_id):
         return 0  # closed before (e.g. just before a restart)
     partial = await deps.db.run(round_tallies, round_id=round_id)

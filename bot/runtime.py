@@ -72,6 +72,8 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
 
     deps.programme.on_leaderboard = weekly
     await deps.programme.start()
+    # Answers recorded but not scored when the bot last stopped.
+    deps.scorekeeper.poke(delay=0)
 
 
 async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
@@ -79,6 +81,7 @@ async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
     if deps.sender is not None:
         await deps.sender.stop()
         await deps.sender.bot.shutdown()
+    await deps.scorekeeper.stop()
 
 
 async def _launch_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]

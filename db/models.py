@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -17,6 +18,10 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -280,7 +285,16 @@ class QuizAnswer(SQLModel, table=True):
     """One answer per poll: the first vote counts; a retraction is logged, not stored."""
 
     __tablename__ = "quiz_answer"
-    __table_args__ = (Index("ix_quiz_answer_member", "member_id", "answered_at"),)
+    __table_args__ = (
+        Index("ix_quiz_answer_member", "member_id", "answered_at"),
+        # The answers still to be added to the scores: few at any time, found at once.
+        Index(
+            "ix_quiz_answer_unscored",
+            "id",
+            sqlite_where=sql_text("NOT scored"),
+            postgresql_where=sql_text("NOT scored"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     poll_id: str = Field(
@@ -300,6 +314,10 @@ class QuizAnswer(SQLModel, table=True):
     round_id: int | None = Field(default=None)
     points: int = Field(default=0)
     answered_at: datetime = _ts(nullable=False)
+    # Recorded first, scored moments later in a batch (bot/services/scorekeeping.py).
+    scored: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class ProgrammeSlot(SQLModel, table=True):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 from telegram import Bot, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -20,6 +23,8 @@ from bot.deps import BotContext, Deps
 from bot.quiz_message import send_quiz
 from bot.rounds import note_sent
 from bot.services import activity
+from bot.services import answers as answers_svc
+from bot.services.answers import AnswerResult
 from bot.services.daily import daily_value
 from bot.services.quiz import quiz_payload
 from bot.services.selection import Candidate, Seen, choose, round_cycles
@@ -95,86 +100,6 @@ async def practice(update: Update, ctx: BotContext) -> None:
     await ctx.db.run(store)
 
 
-# At most this many answers share a transaction: a batch's reads use IN lists, and the
-# update processor runs no more than 256 handlers at once anyway.
-BATCH = 500
-
-
-class AnswerBatcher:
-    """Group commit for poll answers. Thousands of members answer a round within seconds;
-    one transaction each would spend the bot's time in per-answer statements. An answer
-    that arrives while a batch is being written waits for the next one, so a lone answer
-    is written at once and a burst in a few large transactions. Each handler still waits
-    for its own answer to be committed before it replies."""
-
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-        self._pending: list[tuple[activity.Answer, asyncio.Future[activity.Recorded]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def record(self, answer: activity.Answer) -> activity.Recorded:
-        future: asyncio.Future[activity.Recorded] = asyncio.get_running_loop().create_future()
-        self._pending.append((answer, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
-        return await future
-
-    async def _write(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
-            try:
-                await self._write_batch(batch)
-            except asyncio.CancelledError:
-                # The bot is stopping: the handlers waiting on this batch stop with it.
-                for _, future in batch:
-                    future.cancel()
-                raise
-
-    async def _write_batch(
-        self, batch: list[tuple[activity.Answer, asyncio.Future[activity.Recorded]]]
-    ) -> None:
-        try:
-            results = await self._run([answer for answer, _ in batch])
-        except Exception:
-            # One bad answer must not lose the others: each again in its own transaction,
-            # so only the handler whose answer fails sees the error.
-            log.warning("a batch of %d answers failed; recording one by one", len(batch))
-            for answer, future in batch:
-                try:
-                    [result] = await self._run([answer])
-                except Exception as exc:
-                    _settle(future, exc)
-                else:
-                    _settle(future, result)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            _settle(future, result)
-
-    async def _run(self, answers: list[activity.Answer]) -> list[activity.Recorded]:
-        deps = self.deps
-        return await deps.db.run(
-            activity.record_answers, answers=answers, rules=deps.rules, calendar=deps.calendar
-        )
-
-
-def _settle(
-    future: asyncio.Future[activity.Recorded], outcome: activity.Recorded | Exception
-) -> None:
-    if future.done():
-        return  # the handler was cancelled (the bot is stopping); the row is written
-    if isinstance(outcome, Exception):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
-
-
-def _batcher(deps: Deps) -> AnswerBatcher:
-    batcher = deps.extra.get("answer_batcher")
-    if not isinstance(batcher, AnswerBatcher):
-        batcher = deps.extra["answer_batcher"] = AnswerBatcher(deps)
-    return batcher
-
-
 async def _answer_then_stop(update: Update, ctx: BotContext) -> None:
     await on_answer(update, ctx)
     raise ApplicationHandlerStop  # nothing else handles a vote
@@ -187,63 +112,82 @@ async def on_answer(update: Update, ctx: BotContext) -> None:
     if answer is None:
         return
     user_id = answer.user.id if answer.user is not None else None
-    await handle_vote(ctx.deps, ctx.bot, answer.poll_id, user_id, list(answer.option_ids))
+    await handle_votes(ctx.deps, ctx.bot, [Vote(answer.poll_id, user_id, answer.option_ids)])
 
 
-async def handle_raw_votes(deps: Deps, bot: Bot, votes: list[dict[str, Any]]) -> None:
+async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> None:
     """Votes straight from a getUpdates response (bot/votes.py)."""
-
-    async def one(raw: dict[str, Any]) -> None:
-        answer = raw.get("poll_answer") or {}
-        user = answer.get("user") or {}
-        try:
-            await handle_vote(
-                deps,
-                bot,
+    votes = []
+    for update in raw:
+        answer = update.get("poll_answer")
+        if not isinstance(answer, dict):
+            continue
+        user = answer.get("user")
+        options = answer.get("option_ids")
+        votes.append(
+            Vote(
                 str(answer.get("poll_id", "")),
                 user.get("id") if isinstance(user, dict) else None,
-                [int(o) for o in answer.get("option_ids") or []],
+                tuple(options) if isinstance(options, list) else (),
             )
-        except Exception:
-            log.exception("a quiz vote could not be handled")
-
-    await asyncio.gather(*(one(raw) for raw in votes))
-
-
-async def handle_vote(
-    deps: Deps, bot: Bot, poll_id: str, user_id: int | None, option_ids: list[int]
-) -> None:
-    """Record the first vote of a poll we sent; everything else is logged and ignored."""
-    if user_id is None:
-        return  # an anonymous vote (from a channel chat): no poll of ours is anonymous
-    if not option_ids:
-        log.info("a quiz vote was retracted; the first answer stays")
-        return
-    batcher = _batcher(deps)
-
-    async def record() -> activity.Recorded:
-        vote = activity.Answer(
-            poll_id=poll_id, telegram_user_id=user_id, option=option_ids[0], now=deps.clock.now()
         )
-        return await batcher.record(vote)
+    try:
+        await handle_votes(deps, bot, votes)
+    except Exception:
+        log.exception("%d quiz votes could not be handled", len(votes))
 
-    recorded = await record()
-    if recorded.result == activity.AnswerResult.UNKNOWN_POLL and deps.sender is not None:
-        # The poll may have left seconds ago with its mapping still in the sender's
-        # buffer: write the buffer and look again before calling it unknown.
+
+@dataclass(frozen=True)
+class Vote:
+    poll_id: str
+    user_id: int | None
+    option_ids: Sequence[object]
+
+
+async def handle_votes(deps: Deps, bot: Bot, votes: Sequence[Vote]) -> None:
+    """Record the first vote of each poll we sent; everything else is logged and ignored."""
+    now = deps.clock.now()
+    answers = []
+    for vote in votes:
+        if vote.user_id is None:
+            continue  # an anonymous vote (from a channel chat): no poll of ours is anonymous
+        if not vote.option_ids:
+            log.info("a quiz vote was retracted; the first answer stays")
+            continue
+        option = vote.option_ids[0]
+        if not isinstance(option, int) or isinstance(option, bool):
+            log.info("a quiz vote with an odd option was ignored")
+            continue
+        answers.append(answers_svc.Answer(vote.poll_id, vote.user_id, option, now))
+    results = await deps.answers.record(answers)
+    unknown = [i for i, r in enumerate(results) if r.result == AnswerResult.UNKNOWN_POLL]
+    if unknown and deps.sender is not None:
+        # The polls may have left seconds ago with their mapping still in the sender's
+        # buffer: write the buffer and look again before calling them unknown.
         await deps.sender.flush_now()
-        recorded = await record()
-    if recorded.result == activity.AnswerResult.CLOSED and recorded.chat_id is not None:
-        text = deps.renderer.text("quiz_closed", recorded.language)
-        await bot.send_message(recorded.chat_id, text, parse_mode=HTML)
-    if recorded.result != activity.AnswerResult.RECORDED:
-        log.info("poll answer not recorded: %s", recorded.result)
-        return
-    if recorded.round_done is not None and recorded.chat_id is not None:
-        text = deps.renderer.text(
-            "quiz_result", recorded.language, tally=recorded.round_done, closed=False
-        )
-        await bot.send_message(recorded.chat_id, text, parse_mode=HTML)
+        again = await deps.answers.record([answers[i] for i in unknown])
+        for i, recorded in zip(unknown, again, strict=True):
+            results[i] = recorded
+    replies = []
+    for recorded in results:
+        if recorded.result == AnswerResult.CLOSED and recorded.chat_id is not None:
+            text = deps.renderer.text("quiz_closed", recorded.language)
+            replies.append(_reply(bot, recorded.chat_id, text))
+        elif recorded.result != AnswerResult.RECORDED:
+            log.info("poll answer not recorded: %s", recorded.result)
+        elif recorded.round_done is not None and recorded.chat_id is not None:
+            text = deps.renderer.text(
+                "quiz_result", recorded.language, tally=recorded.round_done, closed=False
+            )
+            replies.append(_reply(bot, recorded.chat_id, text))
+    await asyncio.gather(*replies)
+
+
+async def _reply(bot: Bot, chat_id: int, text: str) -> None:
+    try:
+        await bot.send_message(chat_id, text, parse_mode=HTML)
+    except TelegramError as exc:  # e.g. the member blocked the bot since
+        log.info("a quiz reply could not be sent: %s", type(exc).__name__)
 
 
 async def value_of_the_day(update: Update, ctx: BotContext) -> None:

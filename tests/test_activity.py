@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from bot.calendar import WorkCalendar
-from bot.services import activity
-from bot.services.activity import AnswerResult
+from bot.services import activity, answers, scorekeeping
+from bot.services.answers import AnswerResult
 from bot.services.scoring import PointRules
 from content.loader import Question, load_content
 from db.engine import Database
@@ -87,16 +87,18 @@ def _answer(
     option: int,
     now: datetime = MONDAY_9_WIB,
     user: int | None = None,
-) -> activity.Recorded:
-    return db.run_sync(
-        activity.record_answer,
+) -> answers.Recorded:
+    """Record the answer, then score it (as the scorekeeper does moments later)."""
+    recorded = db.run_sync(
+        answers.record_answer,
         poll_id=poll_id,
         telegram_user_id=member.telegram_user_id if user is None else user,
         option=option,
         now=now,
         rules=RULES,
-        calendar=CALENDAR,
     )
+    db.run_sync(scorekeeping.score_answers, rules=RULES, calendar=CALENDAR)
+    return recorded
 
 
 def test_first_answer_counts_and_the_rest_are_ignored(kediri: Database, member: MemberInfo) -> None:
