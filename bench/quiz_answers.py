@@ -3,7 +3,7 @@ recorded per second by our application on SQLite and on PostgreSQL, against a ba
 application whose only handler is an empty PollAnswerHandler on the same sandbox (the
 framework's ceiling). Target: at least 0.8 of the ceiling, with every answer in the table.
 
-    python -m bench.quiz_answers [MEMBERS]
+    python -m bench.quiz_answers [MEMBERS] [TRIALS]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from db.queries.content import sync_bank
 from db.queries.programme import ensure_defaults, set_paused
 
 IN_FLIGHT = 16
-POLL_EVERY = 0.05  # seconds between two counts of the answer table
+POLL_EVERY = 0.01  # seconds between two counts of the answer table: the finish is seen this late
 # No new row for this long after every answer was cast: the rest are not coming.
 STALL = 15.0
 
@@ -179,9 +179,20 @@ def prepare(db: Database, members: int, sent: list[Sent], question: Question) ->
         )
 
 
-def count_answers(db: Database) -> int:
+def count_answers(db: Database, where: str = "true") -> int:
     with db.engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM quiz_answer")).scalar_one())
+        sql = f"SELECT count(*) FROM quiz_answer WHERE {where}"
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+async def wait_for_scores(db: Database, rows: int) -> None:
+    """Until the scorekeeper has scored every recorded answer (it starts a moment after
+    the answers stop coming: bot/recording.py), or STALL seconds."""
+    started = now()
+    while await asyncio.to_thread(count_answers, db, "scored") < rows:
+        if now() - started > STALL:
+            return
+        await asyncio.sleep(POLL_EVERY)
 
 
 async def wait_for_rows(
@@ -205,7 +216,8 @@ class Outcome:
     per_s: float
     rows: int
     distinct_polls: int
-    scored: int
+    scored: int  # answers counted in the members' all-time scores
+    scored_after: float  # seconds from the last answer recorded to the last one scored
 
 
 async def ours(members: int, url: str, question: Question) -> Outcome:
@@ -219,6 +231,8 @@ async def ours(members: int, url: str, question: Question) -> Outcome:
             casting = asyncio.create_task(answer_all(port, question.correct))
             rows, finished = await wait_for_rows(db, members, casting)
             elapsed = finished - started
+            await wait_for_scores(db, rows)
+            scored_after = now() - finished
             cast = await casting
         if cast != members:
             raise RuntimeError(f"the sandbox cast {cast} answers, not {members}")
@@ -232,49 +246,62 @@ async def ours(members: int, url: str, question: Question) -> Outcome:
         db.close()
     # Recorded answers, not cast ones: a lost answer must not raise the rate.
     per_s = int(rows) / elapsed if rows else 0.0
-    return Outcome(per_s, int(rows), int(distinct), int(scored))
+    return Outcome(per_s, int(rows), int(distinct), int(scored), scored_after)
 
 
-async def run(members: int) -> dict[str, object]:
-    figures: dict[str, object] = {"bench": "quiz_answers", "members": members}
+async def run(members: int, trials: int) -> dict[str, object]:
+    figures: dict[str, object] = {"bench": "quiz_answers", "members": members, "trials": trials}
     question = bank_question()
-    # The machine is shared by the sandbox and the bot and is noisy: the ceiling is
-    # measured before and after, and the better of the two is used (the stricter test).
-    first = await ceiling(members, question)
-    print(f"bare PTB application (empty PollAnswerHandler): {first:.0f} answers/s", flush=True)
-    results: dict[str, Outcome] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        targets = [("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")]
-        if postgres_available():
-            targets.append(("postgresql", PG_URL))
-        else:
-            print("PostgreSQL not reachable: skipped", flush=True)
+    targets = [("sqlite", "")]
+    if postgres_available():
+        targets.append(("postgresql", PG_URL))
+    else:
+        print("PostgreSQL not reachable: skipped", flush=True)
+    # The machine is shared by the sandbox, the bot and the database, and is noisy (a
+    # run can lose a tenth of a second to another process): each side is measured in
+    # every trial, in turn, and each side's best run counts.
+    ceilings: list[float] = []
+    results: dict[str, list[Outcome]] = {name: [] for name, _ in targets}
+    for trial in range(1, trials + 1):
+        ceilings.append(await ceiling(members, question))
+        print(f"trial {trial}: bare PTB application {ceilings[-1]:.0f} answers/s", flush=True)
         for name, url in targets:
-            results[name] = await ours(members, url, question)
-            print(f"recorded on {name}: {results[name].per_s:.0f} answers/s", flush=True)
-    second = await ceiling(members, question)
-    print(f"bare PTB application again: {second:.0f} answers/s")
-    top = max(first, second)
+            with tempfile.TemporaryDirectory() as tmp:
+                url = url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+                outcome = await ours(members, url, question)
+            results[name].append(outcome)
+            print(
+                f"trial {trial}: recorded on {name} {outcome.per_s:.0f} answers/s, "
+                f"all scored {outcome.scored_after:.1f} s after the last",
+                flush=True,
+            )
+    top = max(ceilings)
     figures["ceiling_per_s"] = round(top, 1)
-    for name, outcome in results.items():
-        lost = members - outcome.rows
-        figures[f"{name}_per_s"] = round(outcome.per_s, 1)
-        figures[f"{name}_ratio"] = round(outcome.per_s / top, 3)
+    print(f"ceiling (best of {trials}): {top:.0f} answers/s")
+    for name, outcomes in results.items():
+        best = max(outcomes, key=lambda o: o.per_s)
+        lost = max(members - o.rows for o in outcomes)
+        duplicates = max(o.rows - o.distinct_polls for o in outcomes)
+        unscored = max(o.rows - o.scored for o in outcomes)
+        figures[f"{name}_per_s"] = round(best.per_s, 1)
+        figures[f"{name}_ratio"] = round(best.per_s / top, 3)
         figures[f"{name}_lost"] = lost
-        figures[f"{name}_duplicates"] = outcome.rows - outcome.distinct_polls
-        figures[f"{name}_scored"] = outcome.scored
+        figures[f"{name}_duplicates"] = duplicates
+        figures[f"{name}_unscored"] = unscored
+        figures[f"{name}_scored_after_s"] = round(max(o.scored_after for o in outcomes), 2)
         print(
-            f"answers on {name}: {outcome.per_s:.0f}/s = {outcome.per_s / top:.2f} of the "
-            f"ceiling; rows {outcome.rows} ({outcome.distinct_polls} polls), lost {lost}, "
-            f"counted in scores {outcome.scored}"
+            f"answers on {name} (best of {trials}): {best.per_s:.0f}/s = "
+            f"{best.per_s / top:.2f} of the ceiling; in every trial: lost {lost}, "
+            f"duplicated {duplicates}, left unscored {unscored}"
         )
     return figures
 
 
 def main() -> None:
     members = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
+    trials = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     started = now()
-    figures = asyncio.run(run(members))
+    figures = asyncio.run(run(members, trials))
     print(f"bench took {now() - started:.0f} s")
     emit(figures)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -131,6 +132,10 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             task.add_done_callback(running.discard)
 
         request.sink = sink
+    # What start-up built (modules, content, templates, the bot's own objects) lives as long
+    # as the process: out of the collector's sight, a full collection no longer walks it and
+    # no longer stops the bot for a tenth of a second in the middle of a quiz round.
+    gc.freeze()
 
 
 @asynccontextmanager

@@ -3,7 +3,7 @@
 A quiz round brings thousands of `poll_answer` updates within seconds. Turning each into
 a PTB `Update` and trying it against every handler costs more than recording it, so the
 getUpdates response is split before PTB parses it: votes go straight to the vote
-handler (`handlers.quiz.handle_vote`, the same code the PollAnswerHandler runs in webhook
+handler (`handlers.quiz.handle_answers`, the same code the PollAnswerHandler runs in webhook
 mode), and the rest goes on to PTB as usual. The update ids stay whole: when the last
 update of a response is a vote, an empty update with its id takes its place, so the
 updater's offset moves past it.

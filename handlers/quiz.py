@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -23,8 +21,7 @@ from bot.deps import BotContext, Deps
 from bot.quiz_message import send_quiz
 from bot.rounds import note_sent
 from bot.services import activity
-from bot.services import answers as answers_svc
-from bot.services.answers import AnswerResult
+from bot.services.answers import Answer, AnswerResult
 from bot.services.daily import daily_value
 from bot.services.quiz import quiz_payload
 from bot.services.selection import Candidate, Seen, choose, round_cycles
@@ -108,57 +105,52 @@ async def _answer_then_stop(update: Update, ctx: BotContext) -> None:
 async def on_answer(update: Update, ctx: BotContext) -> None:
     """A vote that came through PTB's handlers (webhook mode; long polling takes the fast
     lane in bot/votes.py)."""
-    answer = update.poll_answer
-    if answer is None:
+    vote = update.poll_answer
+    if vote is None:
         return
-    user_id = answer.user.id if answer.user is not None else None
-    await handle_votes(ctx.deps, ctx.bot, [Vote(answer.poll_id, user_id, answer.option_ids)])
+    user_id = vote.user.id if vote.user is not None else None
+    answer = _answer(ctx.deps, vote.poll_id, user_id, vote.option_ids)
+    await handle_answers(ctx.deps, ctx.bot, [answer] if answer else [])
 
 
 async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> None:
     """Votes straight from a getUpdates response (bot/votes.py)."""
-    votes = []
-    for update in raw:
-        answer = update.get("poll_answer")
-        if not isinstance(answer, dict):
-            continue
-        user = answer.get("user")
-        options = answer.get("option_ids")
-        votes.append(
-            Vote(
-                str(answer.get("poll_id", "")),
-                user.get("id") if isinstance(user, dict) else None,
-                tuple(options) if isinstance(options, list) else (),
-            )
-        )
-    try:
-        await handle_votes(deps, bot, votes)
-    except Exception:
-        log.exception("%d quiz votes could not be handled", len(votes))
-
-
-@dataclass(frozen=True)
-class Vote:
-    poll_id: str
-    user_id: int | None
-    option_ids: Sequence[object]
-
-
-async def handle_votes(deps: Deps, bot: Bot, votes: Sequence[Vote]) -> None:
-    """Record the first vote of each poll we sent; everything else is logged and ignored."""
-    now = deps.clock.now()
     answers = []
-    for vote in votes:
-        if vote.user_id is None:
-            continue  # an anonymous vote (from a channel chat): no poll of ours is anonymous
-        if not vote.option_ids:
-            log.info("a quiz vote was retracted; the first answer stays")
+    for update in raw:
+        vote = update.get("poll_answer")
+        if not isinstance(vote, dict):
             continue
-        option = vote.option_ids[0]
-        if not isinstance(option, int) or isinstance(option, bool):
-            log.info("a quiz vote with an odd option was ignored")
-            continue
-        answers.append(answers_svc.Answer(vote.poll_id, vote.user_id, option, now))
+        user = vote.get("user")
+        answer = _answer(
+            deps,
+            str(vote.get("poll_id", "")),
+            user.get("id") if isinstance(user, dict) else None,
+            vote.get("option_ids"),
+        )
+        if answer is not None:
+            answers.append(answer)
+    try:
+        await handle_answers(deps, bot, answers)
+    except Exception:
+        log.exception("%d quiz answers could not be handled", len(answers))
+
+
+def _answer(deps: Deps, poll_id: str, user_id: object, options: object) -> Answer | None:
+    """The vote as an answer to record, or None (logged) when there is nothing to record."""
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None  # an anonymous vote (from a channel chat): no poll of ours is anonymous
+    if not options:
+        log.info("a quiz vote was retracted; the first answer stays")
+        return None
+    option = options[0] if isinstance(options, list | tuple) else None
+    if not isinstance(option, int) or isinstance(option, bool):
+        log.info("a quiz vote with an odd option was ignored")
+        return None
+    return Answer(poll_id, user_id, option, deps.clock.now())
+
+
+async def handle_answers(deps: Deps, bot: Bot, answers: list[Answer]) -> None:
+    """Record the first vote of each poll we sent; everything else is logged and ignored."""
     results = await deps.answers.record(answers)
     unknown = [i for i, r in enumerate(results) if r.result == AnswerResult.UNKNOWN_POLL]
     if unknown and deps.sender is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, String, any_, bindparam, case, func
 from sqlalchemy.dialects import postgresql
@@ -44,8 +44,8 @@ class RoundTally:
     points: int
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(NamedTuple):
+    # A tuple, not a dataclass: one is made per vote, thousands within seconds.
     result: AnswerResult
     correct: bool | None = None
     # The answer's own points; a streak bonus is added when it is scored.
@@ -57,8 +57,7 @@ class Recorded:
     round_done: RoundTally | None = None
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """A vote as the handler received it; the first option is the answer."""
 
     poll_id: str

@@ -40,6 +40,7 @@ _UNSCORED = (
         QuizAnswer.points,
         QuizAnswer.answered_at,
         Member.unit_id,
+        Member.last_active_at,
         Unit.timezone,
         QuestionBox.box,
     )
@@ -152,7 +153,8 @@ class _ScoreBatch:
             moved = next_box(self.boxes[key], answer.correct, day)
             self.boxes[key] = moved[0]
             self.moved_boxes[key] = moved
-        last = self.last_active.get(member_id)
+        # Never back in time: a reflection may have come after this answer.
+        last = self.last_active.get(member_id, answer.last_active_at)
         if last is None or answer.answered_at > last:
             self.last_active[member_id] = answer.answered_at
 
