@@ -124,7 +124,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     # Long polling: votes take the fast lane (bot/votes.py) from now on.
     request = deps.extra.get("votes_request")
     if isinstance(request, VoteSplittingRequest):
-        running: set[asyncio.Task[None]] = set()
+        running = deps.vote_tasks
 
         def sink(votes: list[dict[str, object]]) -> None:
             task = asyncio.create_task(quiz.handle_raw_votes(deps, app.bot, votes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,8 @@ class Deps:
     pacer: Any = None  # bot.delivery.pacer.Pacer shared by the sender and the replies
     answers: Any = None  # bot.recording.AnswerBatcher: quiz answers, written in batches
     scorekeeper: Any = None  # bot.recording.Scorekeeper: scores them moments later
+    # Votes taken from getUpdates responses and still being recorded (bot/votes.py).
+    vote_tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime
 
@@ -78,6 +79,9 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
 
 async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
     deps: Deps = app.bot_data["deps"]
+    # Votes already taken from Telegram are recorded before the bot stops: the updater
+    # has confirmed them, so they would not come again.
+    await asyncio.gather(*deps.vote_tasks, return_exceptions=True)
     if deps.sender is not None:
         await deps.sender.stop()
         await deps.sender.bot.shutdown()

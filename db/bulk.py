@@ -39,22 +39,18 @@ def _arrays(rows: Sequence[dict[str, Any]], columns: tuple[str, ...]) -> dict[st
 
 
 @cache
-def _pg_insert(
+def _pg_upsert(
     table: Table, columns: tuple[str, ...], keys: tuple[str, ...], add: tuple[str, ...]
 ) -> str:
     quote = _PG.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
-    sql = f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {_unnest(table, columns)}"
-    if keys:
-        changes = [
-            f"{quote(c)} = {quote(table.name)}.{quote(c)} + EXCLUDED.{quote(c)}" for c in add
-        ]
-        if "unit_id" in table.c and "unit_id" not in keys:
-            changes.append('"unit_id" = EXCLUDED."unit_id"')
-        sql += (
-            f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {', '.join(changes)}"
-        )
-    return sql
+    changes = [f"{quote(c)} = {quote(table.name)}.{quote(c)} + EXCLUDED.{quote(c)}" for c in add]
+    if "unit_id" in table.c and "unit_id" not in keys:
+        changes.append('"unit_id" = EXCLUDED."unit_id"')
+    return (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {_unnest(table, columns)}"
+        f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {', '.join(changes)}"
+    )
 
 
 @cache
@@ -136,7 +132,7 @@ def upsert_adding(
         return
     if _postgres(session):
         columns = tuple(rows[0])
-        sql = _pg_insert(table, columns, tuple(keys), tuple(add))
+        sql = _pg_upsert(table, columns, tuple(keys), tuple(add))
         session.connection().exec_driver_sql(sql, _arrays(rows, columns))
         return
     session.connection().execute(_sqlite_upsert(table, tuple(keys), tuple(add)), list(rows))

@@ -14,7 +14,9 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
+    Integer,
     String,
     TypeDecorator,
     UniqueConstraint,
@@ -260,6 +262,8 @@ class QuizPoll(SQLModel, table=True):
     """A quiz poll as sent: a `poll_answer` names only the poll, so who and what is kept here."""
 
     __tablename__ = "quiz_poll"
+    # What an answer's foreign key points at (the poll id alone is already unique).
+    __table_args__ = (Index("uq_quiz_poll_member", "poll_id", "member_id", unique=True),)
 
     poll_id: str = Field(sa_column=Column(String(64), primary_key=True))
     member_id: int = Field(
@@ -286,6 +290,13 @@ class QuizAnswer(SQLModel, table=True):
 
     __tablename__ = "quiz_answer"
     __table_args__ = (
+        # One check for both: the poll exists and was sent to this member.
+        ForeignKeyConstraint(
+            ["poll_id", "member_id"],
+            ["quiz_poll.poll_id", "quiz_poll.member_id"],
+            name="fk_quiz_answer_poll_member",
+            ondelete="CASCADE",
+        ),
         Index("ix_quiz_answer_member", "member_id", "answered_at"),
         # The answers still to be added to the scores: few at any time, found at once.
         Index(
@@ -297,14 +308,9 @@ class QuizAnswer(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    poll_id: str = Field(
-        sa_column=Column(
-            ForeignKey("quiz_poll.poll_id", ondelete="CASCADE"), unique=True, nullable=False
-        )
-    )
-    member_id: int = Field(
-        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
-    )
+    poll_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    # The poll's member: the foreign key below holds both to the poll row.
+    member_id: int = Field(sa_column=Column(Integer, nullable=False))
     question_id: str = Field(sa_column=Column(String(16), nullable=False))
     value: str = Field(default="", sa_column=Column(String(2), nullable=False))
     option: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -109,12 +110,13 @@ async def on_answer(update: Update, ctx: BotContext) -> None:
     if vote is None:
         return
     user_id = vote.user.id if vote.user is not None else None
-    answer = _answer(ctx.deps, vote.poll_id, user_id, vote.option_ids)
+    answer = _answer(ctx.deps.clock.now(), vote.poll_id, user_id, vote.option_ids)
     await handle_answers(ctx.deps, ctx.bot, [answer] if answer else [])
 
 
 async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> None:
     """Votes straight from a getUpdates response (bot/votes.py)."""
+    now = deps.clock.now()  # all came in one response
     answers = []
     for update in raw:
         vote = update.get("poll_answer")
@@ -122,7 +124,7 @@ async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> N
             continue
         user = vote.get("user")
         answer = _answer(
-            deps,
+            now,
             str(vote.get("poll_id", "")),
             user.get("id") if isinstance(user, dict) else None,
             vote.get("option_ids"),
@@ -135,7 +137,7 @@ async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> N
         log.exception("%d quiz answers could not be handled", len(answers))
 
 
-def _answer(deps: Deps, poll_id: str, user_id: object, options: object) -> Answer | None:
+def _answer(now: datetime, poll_id: str, user_id: object, options: object) -> Answer | None:
     """The vote as an answer to record, or None (logged) when there is nothing to record."""
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None  # an anonymous vote (from a channel chat): no poll of ours is anonymous
@@ -146,7 +148,7 @@ def _answer(deps: Deps, poll_id: str, user_id: object, options: object) -> Answe
     if not isinstance(option, int) or isinstance(option, bool):
         log.info("a quiz vote with an odd option was ignored")
         return None
-    return Answer(poll_id, user_id, option, deps.clock.now())
+    return Answer(poll_id, user_id, option, now)
 
 
 async def handle_answers(deps: Deps, bot: Bot, answers: list[Answer]) -> None:

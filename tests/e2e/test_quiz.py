@@ -55,12 +55,17 @@ async def test_practice_question_is_a_quiz_and_its_answer_is_stored_once(
     [answer] = answers(kediri)
     assert answer.correct is True and answer.option == question.correct
     assert answer.practice is True and answer.seconds >= 0
-    # A quiz vote cannot be changed in Telegram; the member now counts as active.
+    # A quiz vote cannot be changed in Telegram; once the answer is scored (a moment
+    # later, in the background) the member counts as active.
     await user.send("/nilai")
     await expect(user, "Nilai hari ini")
     assert len(answers(kediri)) == 1
-    member = kediri.run_sync(lambda session: session.exec(select(Member)).one())
-    assert member.last_active_at is not None
+
+    def active() -> bool:
+        member = kediri.run_sync(lambda session: session.exec(select(Member)).one())
+        return member.last_active_at is not None
+
+    await eventually(active)
 
 
 async def test_no_repeats_until_the_pool_is_seen(bot, sandbox, kediri: Database) -> None:
