@@ -426,9 +426,10 @@ def timestamps(epoch: NDArray[np.int64], sep: str, suffix: str) -> list[str]:
 
 
 POLL_COLUMNS = "poll_id, member_id, question_id, practice, chat_id, message_id, sent_at, round_id"
+# The answers come with their scores already loaded: they count as scored.
 ANSWER_COLUMNS = (
     "poll_id, member_id, question_id, value, option, correct, seconds, practice, round_id, "
-    "points, answered_at"
+    "points, answered_at, scored"
 )
 SCORE_COLUMNS = (
     "member_id, period, unit_id, points, answered, correct, reflections, practice_points"
@@ -497,7 +498,7 @@ def load_sqlite(path: Path, data: Dataset, ids: Ids, scores: ScoreRows) -> None:
             )
             conn.executemany(
                 f"INSERT INTO quiz_answer ({ANSWER_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 zip(
                     c.poll_id,
                     c.member_id,
@@ -567,7 +568,10 @@ def load_postgresql(db: Database, data: Dataset, ids: Ids, scores: ScoreRows) ->
             cur.execute(
                 "SELECT indexname, indexdef FROM pg_indexes "
                 "WHERE schemaname = current_schema() AND tablename = ANY(%s) "
-                "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+                "AND indexname NOT IN (SELECT conname FROM pg_constraint) "
+                # nor an index a foreign key stands on (the answer's key to its poll)
+                "AND indexname NOT IN (SELECT i.relname FROM pg_constraint k "
+                "JOIN pg_class i ON i.oid = k.conindid WHERE k.contype = 'f')",
                 [list(BIG_TABLES)],
             )
             indexes = cur.fetchall()
@@ -608,7 +612,7 @@ def load_postgresql(db: Database, data: Dataset, ids: Ids, scores: ScoreRows) ->
                     ANSWER_COLUMNS,
                     (
                         f"{p}\t{m}\t{q}\t{v}\t{o}\t{'t' if ok else 'f'}\t"
-                        f"{s}\t{pr}\t{r}\t{pts}\t{a}\n"
+                        f"{s}\t{pr}\t{r}\t{pts}\t{a}\tt\n"
                         for p, m, q, v, o, ok, s, pr, r, pts, a in zip(
                             c.poll_id,
                             c.member_id,
