@@ -137,6 +137,12 @@ async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> N
         log.exception("%d quiz answers could not be handled", len(answers))
 
 
+# No poll has this many options, and no poll id (ours are stored in 64 characters) is
+# longer: a vote beyond them is forged, and is dropped before it reaches the database.
+MAX_OPTIONS = 100
+MAX_POLL_ID = 64
+
+
 def _answer(now: datetime, poll_id: str, user_id: object, options: object) -> Answer | None:
     """The vote as an answer to record, or None (logged) when there is nothing to record."""
     if not isinstance(user_id, int) or isinstance(user_id, bool):
@@ -145,8 +151,11 @@ def _answer(now: datetime, poll_id: str, user_id: object, options: object) -> An
         log.info("a quiz vote was retracted; the first answer stays")
         return None
     option = options[0] if isinstance(options, list | tuple) else None
-    if not isinstance(option, int) or isinstance(option, bool):
+    if not isinstance(option, int) or isinstance(option, bool) or not 0 <= option < MAX_OPTIONS:
         log.info("a quiz vote with an odd option was ignored")
+        return None
+    if not 0 < len(poll_id) <= MAX_POLL_ID or "\x00" in poll_id:
+        log.info("a quiz vote with an odd poll id was ignored")
         return None
     return Answer(poll_id, user_id, option, now)
 

@@ -9,6 +9,7 @@ from bot.simulation import Registrant, expect, register
 from db.engine import Database
 from db.models import Member, QuestionRow, QuizAnswer, QuizPoll
 from db.queries.content import sync_bank
+from handlers.quiz import handle_raw_votes
 from tests.utils import eventually
 
 BUDI = Registrant(name="Budi Santoso", unit_query="sukorame", unit_button="Puskesmas Sukorame")
@@ -93,6 +94,43 @@ async def test_answers_to_unknown_polls_and_from_strangers_are_ignored(
     # anyway (checked in db.queries.quiz). The member's own vote still counts once.
     await user.answer_poll(poll, [0])
     await eventually(lambda: len(answers(kediri)) == 1)
+
+
+async def test_forged_votes_are_dropped_and_the_real_one_counts(
+    bot, member, kediri: Database
+) -> None:
+    """Votes as a getUpdates response could carry them if forged: odd user, option and
+    poll id. None reaches the table or disturbs the real vote in the same response."""
+    user = member
+    await user.send("/kuis")
+    poll = await quiz_poll(user)
+    poll_id = poll.poll["id"]
+    deps = bot.bot_data["deps"]
+    await eventually(
+        lambda: kediri.run_sync(lambda session: session.get(QuizPoll, poll_id)) is not None
+    )
+
+    def vote(poll_id: object, user_id: object, options: object) -> dict[str, object]:
+        return {
+            "update_id": 1,
+            "poll_answer": {"poll_id": poll_id, "user": {"id": user_id}, "option_ids": options},
+        }
+
+    forged = [
+        vote(poll_id, user.id, [2**70]),  # beyond any integer column
+        vote(poll_id, user.id, [-1]),
+        vote(poll_id, user.id, [True]),
+        vote(poll_id, user.id, "0"),
+        vote(poll_id, True, [0]),
+        vote(poll_id, None, [0]),
+        vote("x" * 5000, user.id, [0]),
+        vote("bad\x00id", user.id, [0]),
+        vote(poll_id, user.id + 1, [0]),  # somebody else
+        {"update_id": 2, "poll_answer": "not a vote"},
+    ]
+    await handle_raw_votes(deps, bot.bot, [*forged, vote(poll_id, user.id, [1])])
+    [answer] = answers(kediri)
+    assert (answer.poll_id, answer.option) == (poll_id, 1)
 
 
 async def test_value_of_the_day_for_guests_too(bot, sandbox, kediri: Database) -> None:
