@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from bot.services.scorekeeping import AlreadyScored
 from bot.services.scoring import PointRules
 from content.loader import Question, load_content
 from db.engine import Database
+from db.migrate import upgrade
 from db.models import (
     Member,
     MemberDay,
@@ -558,3 +560,25 @@ async def test_one_bad_answer_does_not_lose_its_batch(
     assert sorted(_scored(bank)) == ["p0", "p1"]
     # Stopping scores what was left.
     assert set(_scored(bank).values()) == {True}
+
+
+def test_finding_the_unscored_answers_reads_the_index_not_the_table(tmp_path: Path) -> None:
+    """Every /skor first looks for unscored answers: among millions of scored ones that
+    must be an index probe. SQLite (the default) only uses the partial index when the
+    query states its condition the same way."""
+    url = f"sqlite:///{tmp_path / 'plan.sqlite3'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        query = str(
+            scorekeeping._UNSCORED.limit(5).compile(
+                dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
+        with db.engine.connect() as conn:
+            plan = " ".join(
+                str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
+            )
+    finally:
+        db.close()
+    assert "USING INDEX ix_quiz_answer_unscored" in plan, plan

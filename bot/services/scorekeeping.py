@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table, text, update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.calendar import WorkCalendar
@@ -52,7 +52,9 @@ _UNSCORED = (
         (col(QuestionBox.member_id) == QuizAnswer.member_id)
         & (col(QuestionBox.question_id) == QuizAnswer.question_id),
     )
-    .where(~col(QuizAnswer.scored))
+    # Word for word the partial index's condition: SQLite uses the index only for that
+    # very expression (SQLAlchemy's own rendering, `scored = 0`, scans the whole table).
+    .where(text("NOT quiz_answer.scored"))
     .order_by(col(QuizAnswer.id))
 )
 
