@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -136,6 +137,10 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     # as the process: out of the collector's sight, a full collection no longer walks it and
     # no longer stops the bot for a tenth of a second in the middle of a quiz round.
     gc.freeze()
+    # The event loop shares the interpreter lock with the database threads, and by default
+    # a thread keeps it up to 5 ms at a time, while no update is read and no reply sent:
+    # 1 ms keeps the loop responsive while a batch of answers is being written.
+    sys.setswitchinterval(0.001)
 
 
 @asynccontextmanager
