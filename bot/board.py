@@ -22,6 +22,7 @@ from bot.services import activity
 from bot.services.leaderboard import (
     Ranking,
     Standing,
+    UnitStats,
     most_improved,
     rank,
     strongest_and_weakest,
@@ -34,10 +35,10 @@ from db.queries.members import MemberInfo
 log = logging.getLogger(__name__)
 
 
-async def ranking(deps: Deps, period: str) -> Ranking:
-    await deps.scorekeeper.settle()  # every answer recorded so far counts
+async def _ranked(deps: Deps, period: str) -> tuple[list[UnitStats], Ranking]:
     stats = await deps.db.run(board_db.unit_stats, period=period)
-    return rank(stats, min_size=deps.settings.min_unit_size, prior=deps.settings.ranking_prior)
+    settings = deps.settings
+    return stats, rank(stats, min_size=settings.min_unit_size, prior=settings.ranking_prior)
 
 
 CAPTION_LIMIT = 1000
@@ -67,12 +68,11 @@ def _periods(day: date, span: str) -> tuple[str, str | None, str]:
 async def board_for(deps: Deps, day: date, span: str = "minggu") -> Board:
     period, previous, label = _periods(day, span)
     await deps.scorekeeper.settle()  # every answer recorded so far counts
-    stats = await deps.db.run(board_db.unit_stats, period=period)
-    settings = deps.settings
-    current = rank(stats, min_size=settings.min_unit_size, prior=settings.ranking_prior)
+    stats, current = await _ranked(deps, period)
     improved: list[tuple[Standing, float]] = []
     if previous is not None:
-        improved = most_improved(current, await ranking(deps, previous))
+        _, before = await _ranked(deps, previous)
+        improved = most_improved(current, before)
     values = {s.unit_id: s.values for s in stats}
     return Board(span, label, current, improved, values)
 

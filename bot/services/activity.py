@@ -6,7 +6,6 @@ These functions take the caller's session (they run inside `Database.run`).
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,15 +14,8 @@ from sqlmodel import Session, col, select
 from bot.calendar import WorkCalendar
 from bot.config import Settings
 from bot.services.scoring import PointRules, streak, streak_bonus
-from db.models import (
-    Broadcast,
-    Member,
-    Reflection,
-    Unit,
-)
+from db.models import Broadcast, Delivery, Member, Reflection, Unit
 from db.queries import scores
-
-log = logging.getLogger(__name__)
 
 
 def rules_from(settings: Settings) -> PointRules:
@@ -52,7 +44,7 @@ def local_day(moment: datetime, tz: str) -> date:
     return moment.astimezone(ZoneInfo(tz)).date()
 
 
-def take_part(
+def _take_part(
     session: Session,
     member: Member,
     day: date,
@@ -96,7 +88,7 @@ def record_reflection(
         is None
     )
     points = rules.reflection if first_today else 0
-    bonus = take_part(session, member, day, rules, calendar)
+    bonus = _take_part(session, member, day, rules, calendar)
     session.add(
         Reflection(
             member_id=member_id,
@@ -109,13 +101,17 @@ def record_reflection(
             created_at=now,
         )
     )
-    scores.add_score(
+    scores.add_scores(
         session=session,
-        member_id=member_id,
-        unit_id=member.unit_id,
-        day=day,
-        points=points + bonus,
-        reflections=1,
+        changes=[
+            scores.ScoreChange(
+                member_id=member_id,
+                unit_id=member.unit_id,
+                day=day,
+                points=points + bonus,
+                reflections=1,
+            )
+        ],
     )
     member.last_active_at = now
     session.add(member)
@@ -124,8 +120,6 @@ def record_reflection(
 
 def daily_message(*, session: Session, member_id: int, message_id: int) -> tuple[int, dict] | None:  # type: ignore[type-arg]
     """The daily value broadcast whose message (to this member) has this id, if any."""
-    from db.models import Delivery
-
     row = session.exec(
         select(Broadcast.id, Broadcast.content)
         .join(Delivery, col(Delivery.broadcast_id) == Broadcast.id)

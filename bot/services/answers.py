@@ -88,11 +88,10 @@ def _polls_read(postgres: bool) -> Select[Any]:
     building it for every batch costs a good part of what running it does. PostgreSQL
     takes the poll ids as one array: an IN list of hundreds of parameters costs psycopg
     more to prepare than the server to run."""
-    ids = bindparam("poll_ids", expanding=True)
     match = (
         col(QuizPoll.poll_id) == any_(bindparam("poll_ids", type_=postgresql.ARRAY(String)))
         if postgres
-        else col(QuizPoll.poll_id).in_(ids)
+        else col(QuizPoll.poll_id).in_(bindparam("poll_ids", expanding=True))
     )
     return (
         select(
@@ -238,21 +237,19 @@ def _tallies(conn: Connection, pairs: set[tuple[int, int]]) -> dict[tuple[int, i
     return tallies
 
 
-def round_tally(session: Session, round_id: int, member_id: int) -> RoundTally:
-    """`_tallies` for one member, as it stands."""
-    [tally] = _tallies(session.connection(), {(round_id, member_id)}).values()
-    return RoundTally(round_id, *tally)
-
-
 def round_tallies(*, session: Session, round_id: int) -> list[tuple[Member, RoundTally]]:
-    """Members of a round who answered some but not all of it (for the result at closing)."""
+    """Members of a round who answered some but not all of it (for the result at closing):
+    a few statements for the whole round, however many members answered."""
     member_ids = session.exec(
         select(QuizAnswer.member_id).where(QuizAnswer.round_id == round_id).distinct()
     ).all()
+    tallies = _tallies(session.connection(), {(round_id, m) for m in member_ids})
+    members = session.exec(
+        select(Member).where(col(Member.id).in_(member_ids), col(Member.deleted_at).is_(None))
+    ).all()
     out = []
-    for member_id in member_ids:
-        tally = round_tally(session, round_id, member_id)
-        member = session.get(Member, member_id)
-        if member is not None and member.deleted_at is None and tally.answered < tally.total:
+    for member in members:
+        tally = RoundTally(round_id, *tallies[(round_id, member.id)])  # type: ignore[index]
+        if tally.answered < tally.total:
             out.append((member, tally))
     return out

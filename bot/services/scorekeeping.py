@@ -164,7 +164,7 @@ class _ScoreBatch:
         self, member_id: int, day: date, rules: PointRules, calendar: WorkCalendar
     ) -> int:
         """Mark the day as active; on the first activity of a working day, the streak bonus
-        (`bot.services.activity.take_part`, on the days read up front)."""
+        (as `bot.services.activity` does for a reflection, on the days read up front)."""
         days = self.days.setdefault(member_id, {})
         kind = days.get(day)
         if kind == "active":

@@ -1,4 +1,4 @@
-"""Quiz polls as sent (answers are recorded by bot/services/activity.py)."""
+"""Quiz polls as sent (answers are recorded by bot/services/answers.py)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ COUNTERS = ("points", "answered", "correct", "reflections", "practice_points")
 
 @dataclass(frozen=True)
 class ScoreChange:
-    """What one answer or reflection adds to its member's scores (see `add_score`)."""
+    """What one answer or reflection adds to its member's three periods; a round answer also
+    adds to its unit's accuracy for the value."""
 
     member_id: int
     unit_id: int | None
@@ -46,40 +47,8 @@ class ScoreChange:
     value: str | None = None
 
 
-def add_score(
-    *,
-    session: Session,
-    member_id: int,
-    unit_id: int | None,
-    day: date,
-    points: int = 0,
-    answered: int = 0,
-    correct: int = 0,
-    reflections: int = 0,
-    practice_points: int = 0,
-    value: str | None = None,
-) -> None:
-    """Add to the member's three periods; a round answer also adds to its unit's value."""
-    add_scores(
-        session=session,
-        changes=[
-            ScoreChange(
-                member_id=member_id,
-                unit_id=unit_id,
-                day=day,
-                points=points,
-                answered=answered,
-                correct=correct,
-                reflections=reflections,
-                practice_points=practice_points,
-                value=value,
-            )
-        ],
-    )
-
-
 def add_scores(*, session: Session, changes: Iterable[ScoreChange]) -> None:
-    """Many `add_score`s in two statements. Changes to the same row are summed first: one
+    """Add the changes in two statements. Changes to the same row are summed first: one
     statement must not touch a row twice (PostgreSQL refuses), and the sums are the same."""
     members: dict[tuple[int, str], dict[str, Any]] = {}
     units: dict[tuple[int, str, str], dict[str, Any]] = {}
