@@ -18,11 +18,13 @@ left over), are the errors a careful bot can avoid:
 Not violations (recorded in ``Sandbox.events`` only): 403 "bot was blocked by the user",
 403 "bot can't initiate conversation with a user", 403 "bot is not a member of / was kicked
 from the group chat", 400 "group chat was upgraded to a supergroup chat" (the bot is meant to
-follow ``migrate_to_chat_id``), webhook connection failures, and a getUpdates superseded after
-its own client had already gone away.
+follow ``migrate_to_chat_id``), webhook connection failures, a getUpdates superseded after
+its own client had already gone away, and every fault a test injected on purpose
+(``Sandbox.inject``, see ``bot.sandbox.faults``).
 """
 
 from bot.sandbox.errors import ApiError, UploadedFile
+from bot.sandbox.faults import Fault
 from bot.sandbox.ratelimit import RateLimits
 from bot.sandbox.server import Sandbox, run_standalone
 from bot.sandbox.state import ApiCall, BotMessage, Event, SimulationError, Violation, make_token
@@ -33,6 +35,7 @@ __all__ = [
     "ApiError",
     "BotMessage",
     "Event",
+    "Fault",
     "RateLimits",
     "Sandbox",
     "SimGroup",

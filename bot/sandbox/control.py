@@ -46,6 +46,12 @@ POST     /sandbox/violations/take                      → [violation], and clea
 GET      /sandbox/calls?method=&limit=100              → [call] (newest last)
 GET      /sandbox/events                               → [event] (expected errors, webhook retries)
 GET      /sandbox/callbacks/{query_id}                 → {"answered", "answer"}
+POST     /sandbox/faults                               {"method", "times"?, "chat_id"?, and one
+                                                       of "error_code" (+ "description"?,
+                                                       "retry_after"?), "hang" (+ "deliver"?),
+                                                       "drop": true} → the armed fault
+GET      /sandbox/faults                               → [armed fault]
+DELETE   /sandbox/faults                               disarm all
 =======  ============================================  ===========================================
 
 Example::
@@ -360,6 +366,39 @@ class Control:
     async def events(self, request: web.Request) -> list[Any]:
         return [dataclasses.asdict(e) for e in self.sb.events]
 
+    # --- injected faults (bot.sandbox.faults) --------------------------------------------
+
+    async def add_fault(self, request: web.Request) -> JSON:
+        body = await self._body(request)
+        allowed = {"method", "times", "chat_id", "error_code", "description", "retry_after"}
+        allowed |= {"hang", "deliver", "drop"}
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise ControlError(400, f"unknown fields: {', '.join(unknown)}")
+
+        def number(key: str, kind: type[int] | type[float]) -> Any:
+            return kind(body[key]) if body.get(key) is not None else None
+
+        fault = self.sb.inject(
+            str(body["method"]),
+            error_code=number("error_code", int),
+            description=body.get("description"),
+            retry_after=number("retry_after", int),
+            hang=number("hang", float),
+            deliver=bool(body.get("deliver", True)),
+            drop=bool(body.get("drop", False)),
+            times=int(body.get("times", 1)),
+            chat_id=number("chat_id", int),
+        )
+        return fault.to_json()
+
+    async def list_faults(self, request: web.Request) -> list[JSON]:
+        return [f.to_json() for f in self.sb.faults.pending]
+
+    async def clear_faults(self, request: web.Request) -> bool:
+        self.sb.faults.clear()
+        return True
+
     async def callback(self, request: web.Request) -> JSON:
         record = self.sb.world.callbacks.get(request.match_info["query_id"])
         if record is None:
@@ -399,6 +438,9 @@ def setup_control(app: web.Application, sandbox: Sandbox) -> None:
         ("GET", "/calls", c.calls),
         ("GET", "/events", c.events),
         ("GET", "/callbacks/{query_id}", c.callback),
+        ("POST", "/faults", c.add_fault),
+        ("GET", "/faults", c.list_faults),
+        ("DELETE", "/faults", c.clear_faults),
     ]
     for verb, path, route in routes:
         app.router.add_route(verb, f"/sandbox{path}", _wrap(route))

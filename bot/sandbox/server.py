@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import json
 import re
 import sys
@@ -27,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.sandbox.errors import ApiError, UploadedFile, bad_request
+from bot.sandbox.faults import Dropped, Fault, Faults, apply, target_chat
 from bot.sandbox.methods import dispatch
 from bot.sandbox.ratelimit import RateLimits
 from bot.sandbox.registry import Ctx, Reply
@@ -109,6 +111,7 @@ class Sandbox:
         self.max_calls: int | None = None  # the standalone server keeps only the newest
         self.users: dict[int, SimUser] = {}
         self.groups: dict[int, SimGroup] = {}
+        self.faults = Faults()
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -337,7 +340,11 @@ class Sandbox:
                 bot.inflight += 1
                 world.touch()
                 bot.limiter.check_inflight(bot.inflight)
-            result = await dispatch(Ctx(world, bot, request), method, typed)
+            fault = self.faults.take(method, target_chat(typed, world.callbacks))
+            if fault is not None:
+                result = await self._inject(Ctx(world, bot, request), method, typed, fault, started)
+            else:
+                result = await dispatch(Ctx(world, bot, request), method, typed)
             body: JSON = {"ok": True}
             if isinstance(result, Reply):
                 body["result"] = result.result
@@ -354,12 +361,85 @@ class Sandbox:
             else:
                 world.event("expected_error", error.description, method)
             return web.json_response(error.envelope(), status=error.status)
+        except Dropped:
+            self._record(method, typed or raw, 0, "connection dropped", None, started, bot)
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)  # never reaches the client
         finally:
             if counted:
                 world.inflight -= 1
                 if bot is not None:
                     bot.inflight -= 1
                 world.touch()
+
+    # --- injected faults (bot.sandbox.faults) ------------------------------------------------
+
+    def inject(
+        self,
+        method: str,
+        *,
+        error_code: int | None = None,
+        description: str | None = None,
+        retry_after: int | None = None,
+        hang: float | None = None,
+        deliver: bool = True,
+        drop: bool = False,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> Fault:
+        """Make the next ``times`` calls of ``method`` (to ``chat_id`` only, if given) fail:
+        answer ``error_code``/``description`` (``retry_after`` for a 429), ``hang`` seconds
+        (then take effect, or drop when ``deliver`` is false), or ``drop`` the connection."""
+        return self.faults.add(
+            Fault(
+                method,
+                times=times,
+                chat_id=chat_id,
+                error_code=error_code,
+                description=description,
+                retry_after=retry_after,
+                hang=hang,
+                deliver=deliver,
+                drop=drop,
+            )
+        )
+
+    async def _inject(
+        self, ctx: Ctx, method: str, params: JSON, fault: Fault, started: float
+    ) -> Any:
+        self.world.event("injected_fault", fault.summary(), method)
+        if fault.hang is None or not fault.deliver:
+            await apply(fault)  # raises the error, or Dropped (after the wait)
+        # Received but answered late: the call takes effect even when the client stopped
+        # waiting (aiohttp then cancels this handler), so it runs shielded.
+        late = asyncio.ensure_future(self._late(ctx, method, params, fault.hang or 0.0))
+        try:
+            return await asyncio.shield(late)
+        except asyncio.CancelledError:
+            late.add_done_callback(
+                functools.partial(self._late_done, method, params, started, ctx.bot)
+            )
+            raise
+
+    @staticmethod
+    async def _late(ctx: Ctx, method: str, params: JSON, seconds: float) -> Any:
+        await asyncio.sleep(seconds)
+        return await dispatch(ctx, method, params)
+
+    def _late_done(
+        self, method: str, params: JSON, started: float, bot: Any, task: asyncio.Future[Any]
+    ) -> None:
+        """Record a hung call that ended after its client left."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, ApiError):
+            self._record(method, params, error.status, error.description, None, started, bot)
+            if error.violation:
+                self.world.violation(method, params, error)
+        elif error is None:
+            self._record(method, params, 200, None, task.result(), started, bot)
 
     def _record(
         self,
