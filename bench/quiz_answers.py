@@ -34,6 +34,7 @@ from bench.common import (
     settings_for,
 )
 from bench.sandbox_proc import TOKEN
+from bot import startup
 from bot.app import build_application, polling
 from content.loader import Question, shipped_content
 from db.engine import Database
@@ -238,7 +239,8 @@ async def ours(members: int, url: str, question: Question) -> Outcome:
         sent = await send_polls(port, members, question)
         db = fresh_database(url)
         prepare(db, members, sent, question)
-        app = build_application(settings_for(port, url), db)
+        prepared = await asyncio.to_thread(startup.prepare, settings_for(port, url))
+        app = build_application(prepared, db)
         async with polling(app):
             started = now()
             casting = asyncio.create_task(answer_all(port, question.correct))

@@ -13,7 +13,6 @@ from telegram import LinkPreviewOptions
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.calendar import Clock
-from bot.config import Settings
 from bot.delivery.broadcasts import limits_from
 from bot.delivery.pacer import Pacer
 from bot.deps import BotContext, Deps
@@ -23,9 +22,9 @@ from bot.render import Renderer, default_renderer
 from bot.runtime import start_services, stop_services
 from bot.services.activity import rules_from
 from bot.services.daily import calendar_of
+from bot.startup import Prepared
 from bot.updates import PerUserUpdateProcessor
 from bot.votes import VoteSplittingRequest
-from content.loader import Content, shipped_content
 from db.engine import Database
 from db.queries.members import MemberInfo, list_admins
 from handlers import (
@@ -52,21 +51,23 @@ ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member"]
 
 
 def build_application(
-    settings: Settings,
+    prepared: Prepared,
     db: Database,
     *,
     renderer: Renderer | None = None,
-    content: Content | None = None,
     clock: Clock | None = None,
     rate_limiter: bool = True,
 ) -> Application:  # type: ignore[type-arg]
+    """The bot for a database that `bot.startup.prepare` made ready: the one way to build it,
+    for `berakhlak run`, the demo and the tests alike."""
+    settings = prepared.settings
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
     deps = Deps(
         settings=settings,
         db=db,
         renderer=renderer or default_renderer(),
-        content=content or shipped_content(),
+        content=prepared.content,
         clock=clock or Clock(),
     )
     deps.calendar = calendar_of(deps.content)
@@ -94,7 +95,10 @@ def build_application(
     app.bot_data["deps"] = deps
 
     async def refresh_commands(member: MemberInfo) -> None:
+        # Called when someone registers: their menu, and their zone's programme jobs.
         await help.set_member_menu(app, deps, member)
+        if deps.programme is not None:
+            await deps.programme.member_joined()
 
     deps.extra["refresh_commands"] = refresh_commands
     registration.register(app)

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure as configure_logging
+from bot.startup import InvalidContent, prepare
 
 log = logging.getLogger("berakhlak")
 
@@ -38,12 +40,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     content_export = content_sub.add_parser("export", help="export the active bank to .xlsx")
     content_export.add_argument("file", type=Path)
 
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    health = sub.add_parser(
+        "health", help="check database, migrations, content, Bot API and outbox; 0 if all pass"
     )
-    # httpx logs every request URL, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    health.add_argument(
+        "--outbox-max-age",
+        type=int,
+        default=60,
+        metavar="MINUTES",
+        help="unhealthy when a delivery has been due longer than this (default 60)",
+    )
+    backup = sub.add_parser("backup", help="back the database up to FILE (pg_dump or SQLite)")
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser("restore", help="replace the database with a backup (bot stopped)")
+    restore.add_argument("file", type=Path)
+
+    args = parser.parse_args(argv)
+    configure_logging()
     command = args.command or "run"
     try:
         if command == "sandbox":
@@ -58,6 +71,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "content" and args.action == "check":
             return _content_check()
         settings = load_settings()
+        configure_logging(settings.log_level)
+        if command == "health":
+            from datetime import timedelta
+
+            from bot.health import main as health_main
+
+            return health_main(settings, outbox_max_age=timedelta(minutes=args.outbox_max_age))
+        if command == "backup":
+            from bot.backup import backup_main
+
+            return backup_main(settings, args.file)
+        if command == "restore":
+            from bot.backup import restore_main
+
+            return restore_main(settings, args.file)
         if command == "content":
             return _content_transfer(settings, args.action, args.file)
         if command == "db":
@@ -68,12 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"berakhlak: {exc}", file=sys.stderr)
         return 2
+    except InvalidContent as exc:
+        print(f"berakhlak: refusing to start: {exc}", file=sys.stderr)
+        return 1
 
 
 def _db_upgrade(settings: Settings) -> int:
-    from db.migrate import upgrade
-
-    upgrade(settings.database_url)
+    prepare(settings)
     print("Database is up to date.")
     return 0
 
@@ -98,13 +127,11 @@ def _content_check() -> int:
 
 
 def _content_transfer(settings: Settings, action: str, file: Path) -> int:
-    from bot.startup import checked_content, prepare_database
     from content.xlsx import SheetRejected, export_bytes, parse_sheet
     from db.engine import Database
     from db.queries import content as content_db
 
-    content = checked_content()
-    prepare_database(settings.database_url, content)
+    content = prepare(settings).content
     database = Database(settings.database_url, workers=1)
     try:
         if action == "export":
@@ -134,7 +161,6 @@ def _content_transfer(settings: Settings, action: str, file: Path) -> int:
 def _units_import(settings: Settings, file: Path) -> int:
     from bot.roster import RosterError, parse_roster
     from db.engine import Database
-    from db.migrate import upgrade
     from db.queries.units import RosterRow, import_roster
 
     try:
@@ -142,7 +168,7 @@ def _units_import(settings: Settings, file: Path) -> int:
     except RosterError as exc:
         print(f"{file}: nothing imported.\n{exc}", file=sys.stderr)
         return 1
-    upgrade(settings.database_url)
+    prepare(settings)
     database = Database(settings.database_url)
     try:
         result = database.run_sync(
@@ -162,15 +188,14 @@ def _units_import(settings: Settings, file: Path) -> int:
 def _run(settings: Settings) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
     from db.engine import Database
-    from db.migrate import upgrade
 
     if settings.telegram_bot_token is None:
         raise ConfigError(
             "Setting TELEGRAM_BOT_TOKEN: required to run (try `make demo` without one)"
         )
-    upgrade(settings.database_url)
+    prepared = prepare(settings)
     database = Database(settings.database_url)
-    app = build_application(settings, database)
+    app = build_application(prepared, database)
     try:
         if settings.update_mode == "webhook":
             assert settings.webhook_url is not None and settings.webhook_secret is not None

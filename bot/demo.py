@@ -24,8 +24,7 @@ from bot.config import Settings
 from bot.roster import parse_roster
 from bot.sandbox.users import SimUser
 from bot.simulation import Registrant, register
-from bot.startup import checked_content, prepare_database
-from content.loader import Content
+from bot.startup import prepare
 from db.engine import Database
 from db.queries.units import RosterRow, count_by_opd, import_roster
 
@@ -269,23 +268,13 @@ def run_demo(*, members: int = 36, out: Path = Path("demo-output")) -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     database_url = f"sqlite:///{out / 'demo.sqlite3'}"
-    content = checked_content()
-    prepare_database(database_url, content)
-    db = Database(database_url)
-    try:
-        rows = [RosterRow(r.code, r.name, r.parent, r.timezone) for r in parse_roster(ROSTER)]
-        db.run_sync(import_roster, rows=rows)
-        report, violations = asyncio.run(_run(db, database_url, content, members, out))
-    finally:
-        db.close()
+    report, violations = asyncio.run(_run(database_url, members, out))
     (out / "transcript.txt").write_text(report + "\n", "utf-8")
     print(f"\nDone in {time.monotonic() - started:.1f} s. Transcript: {out / 'transcript.txt'}")
     return 0 if not violations else 1
 
 
-async def _run(
-    db: Database, database_url: str, content: Content, members: int, out: Path
-) -> tuple[str, int]:
+async def _run(database_url: str, members: int, out: Path) -> tuple[str, int]:
     from bot.app import build_application, polling
     from bot.sandbox import Sandbox
 
@@ -304,8 +293,12 @@ async def _run(
         _env_file=None,  # type: ignore[call-arg]
     )
     clock = FakeClock(DEMO_MONDAY - timedelta(minutes=40))
+    prepared = await asyncio.to_thread(prepare, settings)
+    db = Database(database_url)
+    rows = [RosterRow(r.code, r.name, r.parent, r.timezone) for r in parse_roster(ROSTER)]
+    await db.run(import_roster, rows=rows)
     try:
-        async with polling(build_application(settings, db, content=content, clock=clock)) as app:
+        async with polling(build_application(prepared, db, clock=clock)) as app:
             print(
                 f"Sandbox at {sandbox.api_base_url} · bot @{app.bot.username} · "
                 f"database {database_url}"
@@ -317,10 +310,11 @@ async def _run(
             board = await programme_week(app, sandbox, users, clock, rng, out)
     finally:
         await sandbox.stop()
+    counts = await db.run(count_by_opd)
+    db.close()
     chats = "\n\n".join(transcript(u) for u in (users[1], users[2]))
     chats += "\n\nHR's broadcast report:\n" + _plain(report)
     chats += "\n\n" + board
-    counts = await db.run(count_by_opd)
     summary = ["Members per OPD:"]
     summary += [f"  {count:3d}  {name}" for name, count in counts]
     summary.append(f"  {sum(c for _, c in counts):3d}  total")

@@ -30,7 +30,7 @@ def normalize(text: str) -> str:
     return re.sub(r"[\s.\-]", "", text)
 
 
-def check_nip(text: str, *, today: date | None = None) -> NipCheck:
+def check_nip(text: str, *, today: date) -> NipCheck:
     """Validate the shape BERAKHLAK.md describes; PPPK numbers may carry any code in 13-14."""
     value = normalize(text)
     if not value:
@@ -39,7 +39,6 @@ def check_nip(text: str, *, today: date | None = None) -> NipCheck:
         return NipCheck(None, NipProblem.NOT_DIGITS, len(value))
     if len(value) != 18:
         return NipCheck(None, NipProblem.LENGTH, len(value))
-    today = today or date.today()
     try:
         birth = date(int(value[0:4]), int(value[4:6]), int(value[6:8]))
     except ValueError:

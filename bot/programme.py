@@ -34,6 +34,9 @@ class Programme:
         self.deps = deps
         self.job_queue = job_queue
         self.on_leaderboard: LeaderboardHook | None = None
+        # The zones the jobs were last planned for: those with members.
+        self.zones: set[str] = set()
+        self.slots: list[Slot] = []
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -74,9 +77,8 @@ class Programme:
     async def plan(self) -> None:
         """(Re)build every job from the tables: at start, after a change, after each run."""
         slots = await self.deps.db.run(prog.slots)
-        zones = await self.deps.db.run(
-            prog.zones_in_use, default=self.deps.settings.default_timezone
-        )
+        zones = await self.deps.db.run(prog.zones_in_use)
+        self.slots, self.zones = slots, set(zones)
         for job in self.job_queue.jobs():
             if job.name and job.name.startswith("programme:"):
                 job.schedule_removal()
@@ -85,16 +87,22 @@ class Programme:
                 for tz in zones:
                     self._schedule(slot, tz)
 
+    async def member_joined(self) -> None:
+        """After a registration or a move to another unit: the first member of a zone gets
+        that zone its jobs. No catch-up: what was due before they joined was not theirs."""
+        if set(await self.deps.db.run(prog.zones_in_use)) - self.zones:
+            await self.plan()
+
     def next_runs(self, tz: str | None = None) -> dict[str, datetime]:
-        """The next planned run of each slot in one zone (default: the instansi's zone),
-        for /jadwal."""
+        """The next run of each enabled slot in one zone (default: the instansi's zone), for
+        /jadwal: computed from the slots, so it shows even before that zone has members."""
         zone = tz or self.deps.settings.default_timezone
+        now = self.deps.clock.now()
         out: dict[str, datetime] = {}
-        for job in self.job_queue.jobs():
-            if job.name and job.name.startswith("programme:") and not job.removed:
-                key, job_zone, due = job.data  # type: ignore[misc]
-                if job_zone == zone:
-                    out[key] = due
+        for slot in self.slots:
+            due = self.next_due(slot, zone, now) if slot.enabled else None
+            if due is not None:
+                out[slot.key] = due
         return out
 
     async def _job(self, ctx: CallbackContext) -> None:  # type: ignore[type-arg]
@@ -126,9 +134,7 @@ class Programme:
         """The latest occurrence of each slot that has no run: late within grace, else skipped."""
         grace = timedelta(minutes=self.deps.settings.programme_grace_minutes)
         now = self.deps.clock.now()
-        zones = await self.deps.db.run(
-            prog.zones_in_use, default=self.deps.settings.default_timezone
-        )
+        zones = await self.deps.db.run(prog.zones_in_use)
         for slot in await self.deps.db.run(prog.slots):
             if not slot.enabled:
                 continue

@@ -52,8 +52,12 @@ def daily_text(renderer: Renderer, lang: str, today: DailyValue) -> str:
 
 async def send_daily(
     deps: Deps, audience: dict[str, Any], *, day: date, created_by: int | None = None
-) -> tuple[int, int]:
-    """The value message for `day` to everyone in the audience; (broadcast id, recipients)."""
+) -> tuple[int | None, int]:
+    """The value message for `day` to everyone in the audience; (broadcast id, recipients).
+    No recipients, no broadcast: nothing is stored for a send that reaches nobody."""
+    recipients = await deps.db.run(outbox.audience_members, audience=audience)
+    if not recipients:
+        return None, 0
     today = daily_value(deps.content, deps.calendar, day)
     texts = {lang: daily_text(deps.renderer, lang, today) for lang in ("id", "en")}
     content = {
@@ -70,7 +74,6 @@ async def send_daily(
         content=content,
         paid=deps.settings.paid_broadcast,
     )
-    recipients = await deps.db.run(outbox.audience_members, audience=audience)
     rows = [
         (
             r.member_id,
@@ -198,7 +201,11 @@ async def send_quiz_round(
     questions: int,
     window_minutes: int | None,
     created_by: int | None = None,
-) -> tuple[int, int]:
+) -> tuple[int | None, int]:
+    """A round for everyone in the audience; (round id, recipients), (None, 0) for nobody."""
+    recipients = await deps.db.run(outbox.audience_members, audience=audience)
+    if not recipients:
+        return None, 0
     now = deps.clock.now()
     closes_at = now + timedelta(minutes=window_minutes) if window_minutes else None
     info = await deps.db.run(
@@ -225,7 +232,6 @@ async def send_quiz_round(
         )
         for lang in ("id", "en")
     }
-    recipients = await deps.db.run(outbox.audience_members, audience=audience)
     rows = await deps.db.run(
         _build_round,
         recipients=recipients,

@@ -15,7 +15,6 @@ from bot.delivery.progress import progress_view, report_progress
 from bot.deps import Deps
 from bot.programme import Programme
 from bot.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
-from db.models import utcnow
 from db.queries import outbox
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,9 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
             )
 
     def schedule(broadcast_id: int, when: datetime) -> None:
-        job_queue.run_once(_launch_job, when, name=f"broadcast-{broadcast_id}", data=broadcast_id)
+        # A delay by the injected clock, not an instant on the system's.
+        delay = max(0.0, (when - deps.clock.now()).total_seconds())
+        job_queue.run_once(_launch_job, delay, name=f"broadcast-{broadcast_id}", data=broadcast_id)
 
     def unschedule(broadcast_id: int) -> None:
         for job in job_queue.get_jobs_by_name(f"broadcast-{broadcast_id}"):
@@ -57,7 +58,7 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     await sender.start()
     # Broadcasts scheduled before a restart: the missed ones go now, the others wait.
     for info in await deps.db.run(outbox.list_broadcasts, limit=1000, statuses=["scheduled"]):
-        if info.scheduled_at is None or info.scheduled_at <= utcnow():
+        if info.scheduled_at is None or info.scheduled_at <= deps.clock.now():
             await _launch(app, deps, info.id)
         else:
             schedule(info.id, info.scheduled_at)

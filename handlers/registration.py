@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-from datetime import UTC, datetime
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.deps import BotContext
@@ -22,7 +22,17 @@ from bot.services.names import check_name
 from bot.services.unit_search import search_words
 from db.models import Registration, Role
 from db.queries import members, units
-from handlers.common import Button, answer, close, current_member, edit, send, user_language
+from handlers.common import (
+    Button,
+    answer,
+    close,
+    close_id,
+    current_member,
+    edit,
+    send,
+    user_language,
+)
+from handlers.errors import recover, recovers
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +64,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^reg:"))
 
 
+# Every step is saved before its question goes out, so after any failure to reach the
+# person the draft holds what they entered and /start asks the current question again.
+@recovers(then="start")
 async def start(update: Update, ctx: BotContext) -> None:
     """Begin registration, or resume it, or greet a member who is already registered."""
     user = update.effective_user
@@ -76,6 +89,7 @@ async def start(update: Update, ctx: BotContext) -> None:
     await prompt(update, ctx, draft)
 
 
+@recovers(then="start")
 async def change_unit(update: Update, ctx: BotContext) -> None:
     """/ubah_unit: the unit step of registration, for a member."""
     user = update.effective_user
@@ -95,6 +109,7 @@ async def change_unit(update: Update, ctx: BotContext) -> None:
     await prompt(update, ctx, draft)
 
 
+@recovers(then="start")
 async def on_text(update: Update, ctx: BotContext, draft: Registration) -> None:
     """A typed message while a draft is open (routed here by handlers.messages)."""
     message = update.effective_message
@@ -118,12 +133,15 @@ async def on_text(update: Update, ctx: BotContext, draft: Registration) -> None:
     elif draft.step == UNIT:
         await search_unit(update, ctx, draft, text)
     elif draft.step == NIP:
-        check = check_nip(text)
+        check = check_nip(text, today=ctx.deps.clock.today(ctx.deps.settings.default_timezone))
         if check.nip is None:
             await send(update, ctx, "nip_invalid", lang, problem=check.problem, length=check.length)
             return
         draft.nip = check.nip
         draft.step = CONFIRM
+        if draft.prompt_message_id is not None:
+            # The NIP question's "Lewati" button is answered by the typed NIP.
+            await close_id(ctx, draft.chat_id, draft.prompt_message_id)
         await prompt(update, ctx, draft)
     else:
         # Steps answered with buttons: point at them again rather than guess.
@@ -151,6 +169,7 @@ async def search_unit(update: Update, ctx: BotContext, draft: Registration, text
     await _save(ctx, draft, sent)
 
 
+@recovers(then="start")
 async def on_button(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
@@ -195,10 +214,11 @@ async def _dispatch(
     elif match["consent"] and step == CONSENT:
         await answer(update, ctx)
         if match["answer"] == "no":
-            await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
+            # Shown before the draft goes: if Telegram refuses, the question stays open.
             await edit(message, ctx, "consent_declined", lang)
+            await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
             return
-        draft.consent_at = datetime.now(UTC)
+        draft.consent_at = ctx.deps.clock.now()
         await close(message, ctx)
         draft.step = NAME
         await prompt(update, ctx, draft)
@@ -386,6 +406,8 @@ async def choose_unit(
         )
         await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
         await send(update, ctx, "unit_changed", draft.language, unit=unit)
+        if ctx.deps.programme is not None:
+            await ctx.deps.programme.member_joined()  # the unit may lie in a new zone
         return
     draft.step = NIP
     await prompt(update, ctx, draft)
@@ -405,8 +427,11 @@ async def finish(
         await send(update, ctx, "unit_gone", draft.language)
         await prompt(update, ctx, draft)
         return
-    await close(message, ctx)
-    await send(update, ctx, "registered", member.language, member=member)
-    refresh = ctx.deps.extra.get("refresh_commands")
-    if callable(refresh):
-        await refresh(member)
+    try:
+        await close(message, ctx)
+        await send(update, ctx, "registered", member.language, member=member)
+        refresh = ctx.deps.extra.get("refresh_commands")
+        if callable(refresh):
+            await refresh(member)
+    except TelegramError as exc:
+        await recover(update, ctx, exc, then="done")  # the member is stored

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from db.models import Member, Reflection, Registration, Role, Unit, utcnow
+from db.models import AuditLog, Member, Reflection, Registration, Role, Unit, utcnow
 
 
 @dataclass(frozen=True)
@@ -227,3 +228,39 @@ def set_role(*, session: Session, member_id: int, role: str) -> MemberInfo | Non
     member.updated_at = utcnow()
     session.flush()
     return _info(session, member)
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    telegram_user_id: int
+    old: str
+    new: str
+
+
+def sync_superadmins(*, session: Session, superadmin_ids: Sequence[int]) -> list[RoleChange]:
+    """Make the superadmins exactly the registered members listed in SUPERADMIN_IDS: listed
+    members are promoted, superadmins no longer listed become plain members (the list is the
+    only source of the role, so keeping them admin would grant what nobody granted).
+
+    Each change is audited, with no actor: the configuration made it."""
+    listed = set(superadmin_ids)
+    changes: list[RoleChange] = []
+    live = select(Member).where(col(Member.deleted_at).is_(None))
+    rows = session.exec(
+        live.where((col(Member.role) == Role.SUPERADMIN) | col(Member.telegram_user_id).in_(listed))
+    ).all()
+    for member in rows:
+        new = Role.SUPERADMIN if member.telegram_user_id in listed else Role.MEMBER
+        if member.role == new:
+            continue
+        changes.append(RoleChange(member.telegram_user_id, member.role, new))
+        member.role = new
+        member.updated_at = utcnow()
+        session.add(
+            AuditLog(
+                actor_user_id=None,
+                action="role_from_config",
+                detail={"member_id": member.id, "from": changes[-1].old, "to": new.value},
+            )
+        )
+    return changes

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import ProgrammeRun, ProgrammeSlot, Setting, Unit, utcnow
+from db.models import Member, ProgrammeRun, ProgrammeSlot, Setting, Unit, utcnow
 
 DAILY, QUIZ, LEADERBOARD = "nilai", "kuis", "peringkat"
 SLOT_ORDER = (DAILY, QUIZ, LEADERBOARD)
@@ -117,14 +117,16 @@ def set_paused(*, session: Session, on: bool, by: int | None) -> bool:
     return was != on
 
 
-INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
-
-
-def zones_in_use(*, session: Session, default: str) -> list[str]:
-    """WIB, WITA and WIT always (a unit's first member may register at any time), plus any
-    other zone a unit names."""
-    zones = session.exec(select(Unit.timezone).where(Unit.active).distinct()).all()
-    return sorted({default, *INDONESIAN_ZONES, *zones})
+def zones_in_use(*, session: Session) -> list[str]:
+    """The zones of units that have members: only there does a slot reach anyone. A zone
+    gains its jobs when its first member registers (`Programme.member_joined`)."""
+    zones = session.exec(
+        select(Unit.timezone)
+        .join(Member, col(Member.unit_id) == Unit.id)
+        .where(col(Member.deleted_at).is_(None))
+        .distinct()
+    ).all()
+    return sorted(zones)
 
 
 def claim_run(

@@ -15,6 +15,7 @@ from bot.simulation import Registrant, expect, register
 from db.engine import Database
 from db.models import AuditLog, Member, MemberDay, QuestionRow, Unit
 from db.queries.content import sync_bank
+from tests.utils import build
 
 WIB = ZoneInfo("Asia/Jakarta")
 # Wednesday 16 December 2026, 09:00 WIB: an ordinary working day.
@@ -30,9 +31,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def app(sandbox, settings: Settings, kediri: Database, clock: FakeClock):  # type: ignore[no-untyped-def]
-    from bot.app import build_application, polling
+    from bot.app import polling
 
-    async with polling(build_application(settings, kediri, clock=clock)) as application:
+    async with polling(await build(settings, kediri, clock=clock)) as application:
         content = application.bot_data["deps"].content
         kediri.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
         yield application

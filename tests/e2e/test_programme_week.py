@@ -21,7 +21,7 @@ from db.engine import Database
 from db.models import ProgrammeRun, QuestionRow, QuizAnswer, QuizPoll, Reflection
 from db.queries.content import sync_bank
 from db.queries.units import RosterRow, import_roster
-from tests.utils import eventually
+from tests.utils import build, eventually
 
 WIB, WITA, WIT = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")
 PEOPLE = {
@@ -58,9 +58,9 @@ def world(kediri: Database) -> Database:
 
 
 async def start(settings: Settings, db: Database, clock: FakeClock):  # type: ignore[no-untyped-def]
-    from bot.app import build_application, polling
+    from bot.app import polling
 
-    return polling(build_application(settings, db, clock=clock))
+    return polling(await build(settings, db, clock=clock))
 
 
 def programme(app) -> Programme:  # type: ignore[no-untyped-def]

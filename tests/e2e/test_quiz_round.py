@@ -15,7 +15,7 @@ from bot.simulation import Registrant, expect, register
 from db.engine import Database
 from db.models import QuestionRow, QuizAnswer, QuizPoll
 from db.queries.content import sync_bank
-from tests.utils import eventually
+from tests.utils import build, eventually
 
 WIB = ZoneInfo("Asia/Jakarta")
 BUDI = Registrant("Budi Santoso", "sukorame", "Puskesmas Sukorame")
@@ -24,10 +24,10 @@ BUDI = Registrant("Budi Santoso", "sukorame", "Puskesmas Sukorame")
 async def test_window_closes_with_a_partial_result(
     sandbox, settings: Settings, kediri: Database
 ) -> None:
-    from bot.app import build_application, polling
+    from bot.app import polling
 
     clock = FakeClock(datetime(2026, 12, 15, 9, 55, tzinfo=WIB))
-    async with polling(build_application(settings, kediri, clock=clock)) as app:
+    async with polling(await build(settings, kediri, clock=clock)) as app:
         deps = app.bot_data["deps"]
         kediri.run_sync(sync_bank, questions=deps.content.questions, prompts=deps.content.prompts)
         budi = sandbox.user("Budi Santoso")

@@ -7,6 +7,7 @@ from sqlmodel import select
 from bot.simulation import Registrant, begin, expect, register
 from db.engine import Database
 from db.models import Member, Registration, Unit
+from tests.utils import build
 
 BUDI = Registrant(
     name="Budi Santoso",
@@ -283,10 +284,10 @@ async def test_command_menus_are_set_per_scope(bot, sandbox) -> None:
 
 async def test_webhook_mode_with_secret_token(sandbox, settings, kediri: Database) -> None:
     """The same bot, fed by webhook: the sandbox posts updates with the secret header."""
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES
     from bot.sandbox.pytest_plugin import free_port
 
-    app = build_application(settings, kediri)
+    app = await build(settings, kediri)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
