@@ -292,6 +292,25 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "group_help": plain,
         "group_private_only": plain,
         "error": plain,
+        "telegram_failed": [
+            {"kind": k, "seconds": 35, "reason": r, "then": t}
+            for k in ("bad_request", "retry_after", "timed_out", "network")
+            for r, t in (
+                (None, "retry"),
+                (HOSTILE * 5, "start"),
+                (None, "jadwal"),
+                (None, "done"),
+                (HOSTILE, "bc_list"),
+            )
+        ],
+        "bc_preview_failed": [
+            {"kind": k, "seconds": 35, "reason": HOSTILE * 5}
+            for k in ("bad_request", "retry_after", "timed_out", "network")
+        ],
+        "content_preview_failed": [
+            {"kind": k, "seconds": 35, "reason": HOSTILE * 5}
+            for k in ("bad_request", "retry_after", "timed_out", "network")
+        ],
         "quiz_scene": [{"scene": HOSTILE * 10}],
         "content_template": plain,
         "content_exported": [{"count": 147}],
@@ -310,6 +329,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "bc_invalid": [
             {"problem": "placeholder", "detail": {"names": [HOSTILE]}},
             {"problem": "html", "detail": {"reason": HOSTILE}},
+            {"problem": "html", "detail": {"reason": HOSTILE, "position": 4090, "excerpt": LONG}},
             {"problem": "too_long", "detail": {"length": 5000, "limit": 4096}},
             {"problem": "empty", "detail": {}},
             {"problem": "kind", "detail": {}},

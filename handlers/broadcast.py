@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.delivery.broadcasts import launch
@@ -22,6 +23,7 @@ from db.queries import audit, outbox, units
 from db.queries.members import MemberInfo
 from handlers.admin_common import require_admin
 from handlers.common import Button, answer, close, edit, send
+from handlers.errors import Kind, recover
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,9 @@ def composing(ctx: BotContext) -> bool:
     return state is not None and state.get("step") in ("units", "message", "when")
 
 
-def _week_start(tz: str) -> datetime:
-    today = datetime.now(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
+def _week_start(ctx: BotContext) -> datetime:
+    now = ctx.deps.clock.now().astimezone(ZoneInfo(ctx.deps.settings.default_timezone))
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return today - timedelta(days=today.weekday())
 
 
@@ -67,7 +70,7 @@ async def start(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "broadcast")
     if admin is None:
         return
-    since = _week_start(ctx.deps.settings.default_timezone).isoformat()
+    since = _week_start(ctx).isoformat()
     counts = {}
     for kind, audience in (
         ("all", {"type": "all"}),
@@ -224,9 +227,10 @@ async def _ask_message(
     message: Message | None,
 ) -> None:
     count = await ctx.db.run(outbox.count_audience, audience=state["audience"])
+    # Shown first: if Telegram refuses the edit, the audience buttons still work.
+    await edit(message, ctx, "bc_ask_message", admin.language, count=count)
     state["count"] = count
     state["step"] = "message"
-    await edit(message, ctx, "bc_ask_message", admin.language, count=count)
 
 
 async def on_admin_message(update: Update, ctx: BotContext, admin: MemberInfo) -> None:
@@ -250,8 +254,27 @@ async def on_admin_message(update: Update, ctx: BotContext, admin: MemberInfo) -
     except ComposeError as exc:
         await send(update, ctx, "bc_invalid", lang, problem=exc.problem, detail=exc.detail)
         return
-    state["draft"] = {"html": draft.html, "media": draft.media, "file_id": draft.file_id}
-    state["step"] = "confirm"
+    try:
+        await _preview(update, ctx, admin, state, draft)
+    except TelegramError as exc:
+        # The confirm buttons may never have arrived: the draft is dropped and the next
+        # message the admin sends is a new one (or they cancel); nothing is stored yet.
+        state.pop("draft", None)
+        state["step"] = "message"
+        rows = [[(ctx.renderer.label("cancel", lang), "bc:no")]]
+        kind = await recover(
+            update, ctx, exc, notice="bc_preview_failed", rows=rows, show_reason=True
+        )
+        if kind is Kind.FORBIDDEN:
+            ctx.user_data.pop(KEY, None)  # type: ignore[union-attr]
+
+
+async def _preview(
+    update: Update, ctx: BotContext, admin: MemberInfo, state: dict[str, Any], draft: Draft
+) -> None:
+    """The message as recipients will get it, then the confirm buttons; the step moves to
+    "confirm" only once those buttons are out."""
+    lang = admin.language
     await send(update, ctx, "bc_preview_intro", lang, count=state["count"])
     values = {"nama": admin.full_name, "unit": admin.unit_name or "", "opd": admin.opd_name or ""}
     assert update.effective_chat is not None
@@ -265,6 +288,8 @@ async def on_admin_message(update: Update, ctx: BotContext, admin: MemberInfo) -
         [(ctx.renderer.label("cancel", lang), "bc:no")],
     ]
     await send(update, ctx, "bc_confirm", lang, rows=rows, count=state["count"])
+    state["draft"] = {"html": draft.html, "media": draft.media, "file_id": draft.file_id}
+    state["step"] = "confirm"
 
 
 def _draft_from(message: Message) -> Draft | None:
@@ -300,10 +325,11 @@ async def _schedule_at(
     if when is None:
         await send(update, ctx, "bc_when_invalid", admin.language, problem="format")
         return
-    if when <= datetime.now(tz) + timedelta(minutes=1):
+    now = ctx.deps.clock.now()
+    if when <= now + timedelta(minutes=1):
         await send(update, ctx, "bc_when_invalid", admin.language, problem="past")
         return
-    if when > datetime.now(tz) + timedelta(days=90):
+    if when > now + timedelta(days=90):
         await send(update, ctx, "bc_when_invalid", admin.language, problem="far")
         return
     await _create(update, ctx, admin, state, scheduled_at=when)
@@ -337,17 +363,25 @@ async def _create(
     )
     if scheduled_at is not None:
         ctx.deps.schedule_broadcast(info.id, scheduled_at)
-        await send(
-            update,
-            ctx,
-            "bc_scheduled",
-            admin.language,
-            id=info.id,
-            when=scheduled_at,
-            tz=ctx.deps.settings.default_timezone,
-        )
+        try:
+            await send(
+                update,
+                ctx,
+                "bc_scheduled",
+                admin.language,
+                id=info.id,
+                when=scheduled_at,
+                tz=ctx.deps.settings.default_timezone,
+            )
+        except TelegramError as exc:
+            await recover(update, ctx, exc, then="bc_list")
         return
-    status = await send(update, ctx, "bc_progress", admin.language, **progress_view(None, info))
+    status = None
+    try:
+        status = await send(update, ctx, "bc_progress", admin.language, **progress_view(None, info))
+    except TelegramError as exc:
+        # The broadcast is stored: it goes out whether or not its status message did.
+        await recover(update, ctx, exc, then="bc_list")
     if status is not None:
         await ctx.db.run(
             outbox.set_status_message,

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TimedOut
 
 from bot.deps import BotContext
 from bot.render import DEFAULT_LANGUAGE, LANGUAGES
@@ -18,6 +18,14 @@ from db.queries.members import MemberInfo, get_member
 log = logging.getLogger(__name__)
 
 Button = tuple[str, str]  # (label, callback_data)
+# Edits that find nothing to do: the person deleted the message, or it already shows this.
+# Any other 400 is our mistake and goes to the error treatment (handlers/errors.py).
+NOTHING_TO_EDIT = (
+    "message to edit not found",
+    "message is not modified",
+    "message can't be edited",
+    "message_id_invalid",
+)
 # Passed explicitly rather than through Defaults: PTB would add a default parse_mode to
 # calls that have none (editMessageReplyMarkup), which the strict sandbox rejects.
 HTML = ParseMode.HTML
@@ -81,19 +89,31 @@ async def edit(
             reply_markup=keyboard(rows),
         )
     except BadRequest as exc:
-        # The message may have been deleted by the user meanwhile: nothing to edit.
+        if not nothing_to_edit(exc):
+            raise
         log.info("edit skipped: %s", exc.message)
+
+
+def nothing_to_edit(exc: BadRequest) -> bool:
+    return any(text in exc.message.lower() for text in NOTHING_TO_EDIT)
 
 
 async def close(message: Message | None, ctx: BotContext) -> None:
     """Take the buttons off a message the person has answered; its text stays readable."""
     if message is None or message.reply_markup is None:
         return
+    await close_id(ctx, message.chat_id, message.message_id)
+
+
+async def close_id(ctx: BotContext, chat_id: int, message_id: int) -> None:
+    """`close` for a message known only by its id."""
     try:
         await ctx.bot.edit_message_reply_markup(
-            chat_id=message.chat_id, message_id=message.message_id, reply_markup=None
+            chat_id=chat_id, message_id=message_id, reply_markup=None
         )
     except BadRequest as exc:
+        if not nothing_to_edit(exc):
+            raise
         log.info("closing skipped: %s", exc.message)
 
 
@@ -105,8 +125,14 @@ async def answer(
     if query is None or was_answered(ctx, query.id):
         return
     text = ctx.renderer.label(label, lang) if label else None
+    try:
+        await query.answer(text=text)
+    except (BadRequest, TimedOut):
+        # Refused (a second try fares no better) or perhaps arrived: never answer again.
+        _answered(ctx).append(query.id)
+        raise
+    # After a dropped connection the error treatment answers it once more.
     _answered(ctx).append(query.id)
-    await query.answer(text=text)
 
 
 def _answered(ctx: BotContext) -> deque[str]:

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from telegram import Document, InputFile, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.deps import BotContext
@@ -20,6 +21,7 @@ from db.queries import content as content_db
 from handlers import broadcast, messages
 from handlers.admin_common import ADMIN_ROLES, require_admin
 from handlers.common import HTML, answer, current_member, edit, send
+from handlers.errors import recover
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +122,23 @@ async def on_document(update: Update, ctx: BotContext) -> None:
         document.file_unique_id, questions
     )
     new = sum(1 for q in questions if q.id not in ids)
+    try:
+        await _preview(update, ctx, message.chat_id, lang, questions, new)
+    except TelegramError as exc:
+        # Its confirm button may never have arrived: nothing waits for it, the admin sends
+        # the file again.
+        ctx.deps.pending_imports.pop(admin.telegram_user_id, None)
+        await recover(update, ctx, exc, notice="content_preview_failed", show_reason=True)
+
+
+async def _preview(
+    update: Update,
+    ctx: BotContext,
+    chat_id: int,
+    lang: str,
+    questions: list[Question],
+    new: int,
+) -> None:
     await send(
         update,
         ctx,
@@ -131,7 +150,7 @@ async def on_document(update: Update, ctx: BotContext) -> None:
         shown=min(PREVIEW, len(questions)),
     )
     for question in questions[:PREVIEW]:
-        await send_quiz(ctx.bot, message.chat_id, quiz_payload(question), ctx.renderer, lang)
+        await send_quiz(ctx.bot, chat_id, quiz_payload(question), ctx.renderer, lang)
     rows = [
         [(ctx.renderer.label("import_confirm", lang, count=len(questions)), "soal:ok")],
         [(ctx.renderer.label("cancel", lang), "soal:no")],
@@ -159,11 +178,13 @@ async def on_confirm(update: Update, ctx: BotContext) -> None:
     if admin is None:
         return
     message = query.message if isinstance(query.message, Message) else None
-    pending = ctx.deps.pending_imports.pop(admin.telegram_user_id, None)
+    pending = ctx.deps.pending_imports.get(admin.telegram_user_id)
     if query.data not in ("soal:ok", "soal:no") or pending is None:
         await answer(update, ctx, "button_stale", admin.language)
         return
+    # Answered before the import is taken: if that fails, the button still works.
     await answer(update, ctx)
+    ctx.deps.pending_imports.pop(admin.telegram_user_id, None)
     if query.data == "soal:no":
         await edit(message, ctx, "content_cancelled", admin.language)
         return
@@ -176,4 +197,7 @@ async def on_confirm(update: Update, ctx: BotContext) -> None:
         audience_size=len(pending.questions),
     )
     log.info("content import: %s added, %s updated", result.added, result.updated)
-    await edit(message, ctx, "content_imported", admin.language, result=result)
+    try:
+        await edit(message, ctx, "content_imported", admin.language, result=result)
+    except TelegramError as exc:
+        await recover(update, ctx, exc, then="done")  # the questions are imported

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.calendar import zone_label
@@ -23,6 +24,7 @@ from db.queries.members import MemberInfo
 from db.queries.programme import DAILY, QUIZ, Slot
 from handlers.admin_common import require_admin
 from handlers.common import Button, answer, close, edit, send
+from handlers.errors import recover
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +192,13 @@ async def on_button(update: Update, ctx: BotContext) -> None:
         # fullmatch: `$` alone would also accept a trailing newline.
         match = pattern.fullmatch(data)
         if match is not None:
-            await route(update, ctx, admin, message, match)
+            try:
+                await route(update, ctx, admin, message, match)
+            except TelegramError as exc:
+                # A change is stored, audited and re-planned before anything is shown, so
+                # a failure to show it leaves no slot half-changed: /jadwal shows the truth.
+                sending = pattern in (PICK_UNIT, CONFIRM)
+                await recover(update, ctx, exc, then="retry" if sending else "jadwal")
             return
     log.info("programme: unknown button data refused")
     await answer(update, ctx, "button_unknown", admin.language)
@@ -438,15 +446,19 @@ async def _confirm(
         detail={"broadcast_id": broadcast_id, "audience": audience, "day": day.isoformat()},
         audience_size=count,
     )
-    await send(
-        update,
-        ctx,
-        "prg_send_done",
-        admin.language,
-        kind=KINDS[kind],
-        count=count,
-        unit=pending["unit"],
-    )
+    try:
+        await send(
+            update,
+            ctx,
+            "prg_send_done",
+            admin.language,
+            kind=KINDS[kind],
+            count=count,
+            unit=pending["unit"],
+        )
+    except TelegramError as exc:
+        # It is on its way: "try again" would send it twice.
+        await recover(update, ctx, exc, then="done")
 
 
 async def _admin_zone(ctx: BotContext, admin: MemberInfo) -> str:

@@ -214,9 +214,11 @@ async def _dispatch(
     elif match["consent"] and step == CONSENT:
         await answer(update, ctx)
         if match["answer"] == "no":
-            # Shown before the draft goes: if Telegram refuses, the question stays open.
-            await edit(message, ctx, "consent_declined", lang)
             await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
+            try:
+                await edit(message, ctx, "consent_declined", lang)
+            except TelegramError as exc:
+                await recover(update, ctx, exc, then="done")  # nothing is kept either way
             return
         draft.consent_at = ctx.deps.clock.now()
         await close(message, ctx)

@@ -16,6 +16,8 @@ TEXT_MAX = 4096
 CAPTION_MAX = 1024
 # The longest values a placeholder can take, to check the length before anyone gets it.
 LONGEST = {"nama": "N" * 100, "unit": "U" * 100, "opd": "O" * 100}
+BYTE_OFFSET = re.compile(r" at byte offset (\d+)")
+EXCERPT = 30  # characters of the admin's text shown around an HTML error
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,12 @@ def validate(draft: Draft) -> None:
         raise ComposeError("placeholder", names=unknown)
     if not draft.html.strip() and draft.media is None:
         raise ComposeError("empty")
+    # The admin's own text first: an HTML error is then reported where they typed it, not
+    # at an offset in the text filled with the longest values. Placeholders hold no markup.
+    try:
+        parse_html(draft.html)
+    except ApiError as exc:
+        raise _html_error(draft.html, exc.description) from None
     longest = fill(draft.html, LONGEST)
     try:
         plain, _ = parse_html(longest)
@@ -54,6 +62,20 @@ def validate(draft: Draft) -> None:
     limit = CAPTION_MAX if draft.media else TEXT_MAX
     if utf16_len(plain) > limit:
         raise ComposeError("too_long", length=utf16_len(plain), limit=limit)
+
+
+def _html_error(text: str, description: str) -> ComposeError:
+    """Telegram's parse error, its byte offset turned into a character position (from 1)
+    in `text` and a short excerpt around it."""
+    reason = description.removeprefix("Bad Request: ").removeprefix("can't parse entities: ")
+    found = BYTE_OFFSET.search(reason)
+    if found is None:
+        return ComposeError("html", reason=reason)
+    reason = reason[: found.start()] + reason[found.end() :]
+    index = len(text.encode()[: int(found[1])].decode(errors="ignore"))
+    start, end = max(0, index - EXCERPT // 2), min(len(text), index + EXCERPT // 2)
+    excerpt = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    return ComposeError("html", reason=reason, position=index + 1, excerpt=excerpt)
 
 
 def payload(draft: Draft, values: dict[str, str]) -> dict[str, Any]:
