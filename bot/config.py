@@ -21,7 +21,12 @@ class ConfigError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `.env.example` copied as it is leaves WEBHOOK_URL= and the like empty: unset.
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr | None = None

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
@@ -26,10 +30,19 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
+        started = time.monotonic()
         try:
             async with lock:
                 await coroutine
         finally:
+            if log.isEnabledFor(logging.DEBUG):
+                # What kind of update and how long, never what it said or who sent it.
+                log.debug(
+                    "update %s (%s) handled in %.0f ms",
+                    getattr(update, "update_id", "?"),
+                    _kind(update),
+                    (time.monotonic() - started) * 1000,
+                )
             self._waiting[key] -= 1
             if self._waiting[key] == 0:
                 del self._waiting[key]
@@ -49,3 +62,12 @@ def _key(update: object) -> int | None:
     if isinstance(update, Update) and update.effective_user is not None:
         return update.effective_user.id
     return None
+
+
+def _kind(update: object) -> str:
+    if not isinstance(update, Update):
+        return type(update).__name__
+    for kind in ("message", "callback_query", "my_chat_member", "edited_message"):
+        if getattr(update, kind) is not None:
+            return kind
+    return "other"

@@ -166,8 +166,9 @@ async def handle_answers(deps: Deps, bot: Bot, answers: list[Answer]) -> None:
     unknown = [i for i, r in enumerate(results) if r.result == AnswerResult.UNKNOWN_POLL]
     if unknown and deps.sender is not None:
         # The polls may have left seconds ago with their mapping still in the sender's
-        # buffer: write the buffer and look again before calling them unknown.
-        await deps.sender.flush_now()
+        # buffer, or the rest of their round may still be going out: wait until the sender
+        # has written what it knows, and look again before calling them unknown.
+        await deps.sender.settle_polls(answers[i].poll_id for i in unknown)
         again = await deps.answers.record([answers[i] for i in unknown])
         for i, recorded in zip(unknown, again, strict=True):
             results[i] = recorded

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -47,7 +47,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.delivery.pacer import Limits, Pacer
+from bot.delivery.pacer import Limits, Pacer, Ticket
 from db.engine import Database
 from db.models import DeliveryState, utcnow
 from db.queries import outbox
@@ -98,6 +98,11 @@ class Sender:
         self._results_ready = asyncio.Event()
         self._idle = asyncio.Event()
         self._flush_lock = asyncio.Lock()
+        # Polls that reached Telegram while the rest of their delivery (a quiz round's later
+        # messages, at one a second per chat) is still going out: their mapping is written
+        # with the delivery's result, so an answer to one waits for that (settle_polls).
+        self._polls_pending: dict[str, asyncio.Event] = {}
+        self._row_polls: dict[int, list[str]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -132,6 +137,22 @@ class Sender:
         """Write buffered results (and their hooks) now, e.g. before looking up a poll."""
         async with self._flush_lock:
             await self._flush_unlocked()
+
+    async def settle_polls(self, poll_ids: Iterable[str], *, within: float = 60.0) -> None:
+        """Until what the sender knows of these polls is in the database: those of a delivery
+        still going out once it is recorded, the others at once (the buffer is written)."""
+        events = [self._polls_pending[p] for p in poll_ids if p in self._polls_pending]
+        if events:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await asyncio.gather(*(event.wait() for event in events))
+        await self.flush_now()
+
+    def _release_polls(self, row_id: int) -> None:
+        for poll_id in self._row_polls.pop(row_id, []):
+            event = self._polls_pending.pop(poll_id, None)
+            if event is not None:
+                event.set()
 
     async def drain(self, *, within: float = 60.0) -> None:
         """Wait until every row is settled: sent, failed, blocked or cancelled."""
@@ -196,40 +217,51 @@ class Sender:
             if row.id not in claimed:
                 continue  # cancelled meanwhile
             await self._slots.acquire()
-            await self.pacer.slot(paid=row.paid)
-            self.pacer.take_chat(row.chat_id)
+            # A reply may have taken this chat's turn since the row was chosen: then the row
+            # waits for the chat in its own task, and the others go on meanwhile.
+            ticket = None
+            if self.pacer.chat_wait(row.chat_id) == 0:
+                ticket = await self.pacer.send_slot(row.chat_id, paid=row.paid)
             self._launched.add(row.id)
-            task = asyncio.create_task(self._send_claimed(row))
+            task = asyncio.create_task(self._send_claimed(row, ticket))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
             launched += 1
         return launched
 
-    async def _send_claimed(self, row: DueRow) -> None:
+    async def _send_claimed(self, row: DueRow, ticket: Ticket | None) -> None:
         recorded = False
         try:
-            outcome = await self._send(row)
+            outcome = await self._send(row, ticket)
             self._results.append((row, outcome))
             recorded = True  # forgotten by _flush once the database has it
             if len(self._results) >= FLUSH_ROWS:
                 self._results_ready.set()
         finally:
+            if ticket is not None:
+                ticket.done()  # done already when its answer came, unless it never left
             self._slots.release()
             if not recorded:
                 self._launched.discard(row.id)
+                self._release_polls(row.id)
 
-    async def _send(self, row: DueRow) -> Outcome:
+    async def _send(self, row: DueRow, ticket: Ticket | None) -> Outcome:
         messages = row.payload.get("messages", [])
         sent: list[dict[str, Any]] = []
         try:
             for index, message in enumerate(messages):
-                if index:
-                    await self._chat_turn(row.chat_id)
-                    await self.pacer.slot(paid=row.paid)
-                result = await self.bot.do_api_request(
-                    message["method"], api_kwargs={"chat_id": row.chat_id, **message["params"]}
-                )
+                if index or ticket is None:
+                    ticket = await self._chat_turn(row.chat_id, row.paid)
+                with ticket:  # the pacer counts this send until its answer is back
+                    result = await self.bot.do_api_request(
+                        message["method"], api_kwargs={"chat_id": row.chat_id, **message["params"]}
+                    )
                 sent.append(result if isinstance(result, dict) else {})
+                poll = sent[-1].get("poll")
+                if isinstance(poll, dict) and poll.get("id"):
+                    poll_id = str(poll["id"])
+                    self._polls_pending[poll_id] = asyncio.Event()
+                    self._row_polls.setdefault(row.id, []).append(poll_id)
         except RetryAfter as exc:
             seconds = _seconds(exc._retry_after)  # the public one warns of a type change
             self.pacer.pause(seconds)
@@ -270,17 +302,16 @@ class Sender:
         message_id = sent[0].get("message_id") if sent else None
         return Outcome(row.id, DeliveryState.SENT, message_id=message_id, result=sent)
 
-    async def _chat_turn(self, chat_id: int) -> None:
+    async def _chat_turn(self, chat_id: int, paid: bool) -> Ticket:
         """The next message of a multi-message delivery (a quiz round) waits for its chat's
         turn, without holding an in-flight slot while it waits."""
         if self.pacer.chat_wait(chat_id) > 0:
             self._slots.release()
             try:
-                await self.pacer.chat_slot(chat_id)
+                await self.pacer.chat_free(chat_id)
             finally:
                 await self._slots.acquire()
-        else:
-            self.pacer.take_chat(chat_id)
+        return await self.pacer.send_slot(chat_id, paid=paid)
 
     def _retry(self, row: DueRow, reason: str) -> Outcome:
         if row.attempts >= MAX_NETWORK_RETRIES:
@@ -312,6 +343,8 @@ class Sender:
         try:
             await self.db.run(self._record, batch=batch)
             self._launched.difference_update(row.id for row, _ in batch)
+            for row, _ in batch:
+                self._release_polls(row.id)
         except Exception:
             # Keep them: the next flush tries again; the rows stay "sending" meanwhile.
             log.exception("outbox: recording %d results failed", len(batch))
