@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from bot.logs import configure as configure_logging
 from bot.startup import InvalidContent, prepare
 
 log = logging.getLogger("berakhlak")
+
+# Telegram unreachable at start (network not up yet, an outage) is waited out, with growing
+# pauses and a log line each, instead of ending the process; a rejected token stops it.
+BOOTSTRAP_RETRIES = -1
+MAX_START_PAUSE = 60.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -194,6 +200,8 @@ def _run(settings: Settings) -> int:
             "Setting TELEGRAM_BOT_TOKEN: required to run (try `make demo` without one)"
         )
     prepared = prepare(settings)
+    if not _wait_for_telegram(settings):
+        return 1
     database = Database(settings.database_url)
     app = build_application(prepared, database)
     try:
@@ -206,12 +214,28 @@ def _run(settings: Settings) -> int:
                 webhook_url=settings.webhook_url,
                 secret_token=settings.webhook_secret.get_secret_value(),
                 allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
             )
         else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
     finally:
         database.close()
     return 0
+
+
+def _wait_for_telegram(settings: Settings) -> bool:
+    """Before the event loop starts: False only when the token is refused."""
+    from bot.health import bot_api
+
+    pause = 1.0
+    while not (check := bot_api(settings)).ok:
+        if "(401)" in check.detail:
+            print(f"berakhlak: {check.detail}", file=sys.stderr)
+            return False
+        log.warning("Telegram not reachable (%s); trying again in %.0f s", check.detail, pause)
+        time.sleep(pause)
+        pause = min(MAX_START_PAUSE, pause * 2)
+    return True
 
 
 def _webhook_path(url: str) -> str:

@@ -188,6 +188,11 @@ def _outbox(session: Session, now: datetime, max_age: timedelta) -> CheckResult:
     return CheckResult("outbox", False, f"{detail}: is the bot running and sending?")
 
 
+def bot_api(settings: Settings, timeout: float = 5.0) -> CheckResult:
+    """Whether the Bot API answers getMe for the configured token (the token never shown)."""
+    return _bot_api(settings, timeout, _secrets(settings))
+
+
 def _bot_api(settings: Settings, timeout: float, secrets: Iterable[str]) -> CheckResult:
     if settings.telegram_bot_token is None:
         return CheckResult("bot_api", False, "TELEGRAM_BOT_TOKEN is not set")

@@ -98,6 +98,8 @@ async def running(
     )
     out, _ = await roster.communicate()
     assert roster.returncode == 0, out.decode()
+    # Telegram unreachable for the first two tries: the bot waits instead of dying.
+    sandbox.inject("getMe", drop=True, times=2)
     process = await berakhlak(tmp_path, "run")
     db = Database(fresh_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
@@ -161,6 +163,7 @@ async def test_run_serves_a_quiz_on_a_fresh_database_and_stops_on_sigterm(
     assert len([p for p in polls if p.round_id is not None]) == 6  # 3 questions x 2 members
     log = output.decode()
     assert "content synced" in log
+    assert log.count("Telegram not reachable") == 2
     assert "DEBUG bot.updates: update" in log  # LOG_LEVEL=DEBUG was applied
     # At DEBUG, still no token and no personal data (names, usernames, NIP), library dumps
     # included.
@@ -242,3 +245,21 @@ def test_invalid_content_stops_the_start_with_file_item_and_rule(
         startup.checked_content.cache_clear()
     assert "1 problem(s)" in str(refused.value)
     assert "berorientasi_pelayanan.yaml" in str(refused.value) and "BP-001" in str(refused.value)
+
+
+async def test_run_refuses_a_token_telegram_rejects(
+    sandbox, bot_token: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    write_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=bot_token,
+        BOT_API_BASE_URL=sandbox.api_base_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+    )
+    sandbox.inject("getMe", error_code=401, description="Unauthorized")
+    process = await berakhlak(tmp_path, "run")
+    async with asyncio.timeout(30):
+        output, _ = await process.communicate()
+    assert process.returncode == 1
+    assert "rejected the token (401): check TELEGRAM_BOT_TOKEN" in output.decode()
+    assert bot_token not in output.decode()
