@@ -46,7 +46,8 @@ POST     /sandbox/violations/take                      → [violation], and clea
 GET      /sandbox/calls?method=&limit=100              → [call] (newest last)
 GET      /sandbox/events                               → [event] (expected errors, webhook retries)
 GET      /sandbox/callbacks/{query_id}                 → {"answered", "answer"}
-POST     /sandbox/faults                               {"method", "times"?, "chat_id"?, and one
+POST     /sandbox/faults                               {"method", "times"?, "chat_id"?, "after"?,
+                                                       and one
                                                        of "error_code" (+ "description"?,
                                                        "retry_after"?), "hang" (+ "deliver"?),
                                                        "drop": true} → the armed fault
@@ -370,7 +371,8 @@ class Control:
 
     async def add_fault(self, request: web.Request) -> JSON:
         body = await self._body(request)
-        allowed = {"method", "times", "chat_id", "error_code", "description", "retry_after"}
+        allowed = {"method", "times", "after", "chat_id", "error_code", "description"}
+        allowed |= {"retry_after"}
         allowed |= {"hang", "deliver", "drop"}
         unknown = sorted(set(body) - allowed)
         if unknown:
@@ -389,6 +391,7 @@ class Control:
             drop=bool(body.get("drop", False)),
             times=int(body.get("times", 1)),
             chat_id=number("chat_id", int),
+            after=int(body.get("after", 0)),
         )
         return fault.to_json()
 

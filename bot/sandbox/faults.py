@@ -2,7 +2,8 @@
 
 A fault is armed for the next ``times`` calls of one Bot API method, optionally only those
 aimed at one chat (``chat_id``, or for ``answerCallbackQuery`` the chat of the pressed
-button). Each matching call then, instead of taking effect:
+button), after letting the first ``after`` of them through (to hit, say, the second message
+of a reply). Each call it catches then, instead of taking effect:
 
 * ``error``: answers with ``error_code`` and ``description`` like Telegram (400, 403, 429
   with ``retry_after``, 500, ...);
@@ -48,6 +49,7 @@ class Fault:
     hang: float | None = None
     deliver: bool = True
     drop: bool = False
+    after: int = 0
 
     def __post_init__(self) -> None:
         actions = sum((self.error_code is not None, self.hang is not None, self.drop))
@@ -55,6 +57,8 @@ class Fault:
             raise ValueError("a fault needs exactly one of error_code, hang or drop")
         if self.times < 1:
             raise ValueError("times must be at least 1")
+        if self.after < 0:
+            raise ValueError("after must not be negative")
         if self.error_code is not None:
             if not 400 <= self.error_code <= 599:
                 raise ValueError("error_code must be a 4xx or 5xx status")
@@ -109,6 +113,9 @@ class Faults:
         """The fault that catches this call, if any, counting it."""
         for fault in self.pending:
             if fault.matches(method, chat_id):
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 fault.times -= 1
                 if fault.times == 0:
                     self.pending.remove(fault)

@@ -387,10 +387,12 @@ class Sandbox:
         drop: bool = False,
         times: int = 1,
         chat_id: int | None = None,
+        after: int = 0,
     ) -> Fault:
-        """Make the next ``times`` calls of ``method`` (to ``chat_id`` only, if given) fail:
-        answer ``error_code``/``description`` (``retry_after`` for a 429), ``hang`` seconds
-        (then take effect, or drop when ``deliver`` is false), or ``drop`` the connection."""
+        """Make the next ``times`` calls of ``method`` (to ``chat_id`` only, if given; the
+        first ``after`` of them go through) fail: answer ``error_code``/``description``
+        (``retry_after`` for a 429), ``hang`` seconds (then take effect, or drop when
+        ``deliver`` is false), or ``drop`` the connection."""
         return self.faults.add(
             Fault(
                 method,
@@ -402,6 +404,7 @@ class Sandbox:
                 hang=hang,
                 deliver=deliver,
                 drop=drop,
+                after=after,
             )
         )
 

@@ -39,6 +39,17 @@ async def test_an_error_hits_the_next_calls_to_one_chat_only(api: Api, sandbox: 
     assert [e.method for e in sandbox.events if e.kind == "injected_fault"] == ["sendMessage"] * 2
 
 
+async def test_after_lets_the_first_calls_through(api: Api, sandbox: Sandbox) -> None:
+    user = await started(sandbox, "Dewi Lestari")
+    chat = user.chat_id  # type: ignore[attr-defined]
+    sandbox.inject("sendMessage", error_code=500, after=2, chat_id=chat)
+    await api.ok("sendMessage", chat_id=chat, text="satu")
+    await api.ok("sendMessage", chat_id=chat, text="dua")
+    await api.error("sendMessage", 500, chat_id=chat, text="tiga")
+    await api.ok("sendMessage", chat_id=chat, text="empat")
+    assert sandbox.faults.pending == []
+
+
 async def test_forbidden_retry_after_and_server_errors(api: Api, sandbox: Sandbox) -> None:
     user = await started(sandbox, "Sri Wahyuni")
     chat = user.chat_id  # type: ignore[attr-defined]
