@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,13 +36,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def sandbox_process(users: int, *, limits: bool = True) -> Any:
+def sandbox_process(
+    users: int, *, limits: bool = True, module: str = "bench.sandbox_proc", args: Sequence[str] = ()
+) -> Any:
+    """The sandbox in its own process (`module PORT USERS [--no-limits] ARGS...`, which prints
+    READY when serving), so that "Telegram" does not share the bot's event loop."""
     port = free_port()
     while _busy(port + 1):
         port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.sandbox_proc", str(port), str(users)]
-        + ([] if limits else ["--no-limits"]),
+        [sys.executable, "-m", module, str(port), str(users)]
+        + ([] if limits else ["--no-limits"])
+        + list(args),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

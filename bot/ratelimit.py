@@ -2,6 +2,11 @@
 Telegram's 30 a second overall, a private chat's short burst then one a second, and a
 group's 20 a minute. Two separate budgets would add up past the limits.
 
+A reply waits its turn rather than being dropped: a person typing fast gets three answers
+at once, then one a second and a little, which is as fast as Telegram lets a bot answer.
+Each reply's ticket is done when Telegram's answer is back, so a reply held up on the way
+stays counted in the pacer's second for as long as it may still be in Telegram's.
+
 A 429 pauses the shared pacer for its retry_after, so neither the replies nor the outbox
 send anything until it has passed; the request is then retried (up to `max_retries`)."""
 
@@ -18,8 +23,29 @@ from bot.delivery.pacer import Pacer
 
 log = logging.getLogger(__name__)
 
+# Every method that posts a message counts toward Telegram's limits, as the sandbox counts.
 SENDS = frozenset(
-    {"sendMessage", "sendPhoto", "sendDocument", "sendPoll", "copyMessage", "forwardMessage"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendAudio",
+        "sendDocument",
+        "sendVideo",
+        "sendAnimation",
+        "sendVoice",
+        "sendVideoNote",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "sendSticker",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    }
 )
 
 
@@ -44,15 +70,16 @@ class PoliteRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Any:
         chat_id = data.get("chat_id")
-        counted = endpoint in SENDS and isinstance(chat_id, int)
+        # A chat named "@channel" still counts overall; only numeric ids have a chat budget.
+        chat = chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
+        paid = bool(data.get("allow_paid_broadcast"))
         retries = rate_limit_args if rate_limit_args is not None else self.max_retries
         for attempt in range(retries + 1):
-            if counted:
-                await self.pacer.chat_slot(chat_id)  # type: ignore[arg-type]
-                await self.pacer.slot(paid=bool(data.get("allow_paid_broadcast")))
-            else:
-                await self.pacer.unpaused()
             try:
+                if endpoint in SENDS:
+                    with await self.pacer.send_slot(chat, paid=paid):
+                        return await callback(*args, **kwargs)
+                await self.pacer.unpaused()
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 seconds = exc._retry_after  # the public one warns of a type change
