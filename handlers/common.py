@@ -127,9 +127,14 @@ async def answer(
     text = ctx.renderer.label(label, lang) if label else None
     try:
         await query.answer(text=text)
-    except (BadRequest, TimedOut):
+    except (BadRequest, TimedOut) as exc:
         # Refused (a second try fares no better) or perhaps arrived: never answer again.
         _answered(ctx).append(query.id)
+        if isinstance(exc, BadRequest) and "query is too old" in exc.message.lower():
+            # A press from before a pause (the bot was down): too late to stop the
+            # spinner, not too late to do what was asked.
+            log.info("callback answer skipped: %s", exc.message)
+            return
         raise
     # After a dropped connection the error treatment answers it once more.
     _answered(ctx).append(query.id)

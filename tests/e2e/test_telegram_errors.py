@@ -268,6 +268,25 @@ async def test_a_registration_button_whose_answer_is_lost(bot, sandbox, kediri: 
     assert draft(kediri, user).step == "nip"  # type: ignore[union-attr]
 
 
+async def test_a_press_too_old_to_answer_still_counts(bot, sandbox, kediri: Database) -> None:  # type: ignore[no-untyped-def]
+    user = sandbox.user("Eko Prasetyo")
+    await begin(user)
+    await user.send("Eko Prasetyo")
+    await expect(user, "Unit kerja")
+    await user.send("sukorame")
+    results = await expect(user, "Hasil pencarian")
+    # As after the bot was down a while: Telegram no longer takes the answer.
+    too_old = "query is too old and response timeout expired or query ID is invalid"
+    sandbox.inject("answerCallbackQuery", chat_id=user.chat_id, error_code=400, description=too_old)
+    await user.press(results, "Puskesmas Sukorame")
+    await expect(user, "NIP")
+    assert draft(kediri, user).step == "nip"  # type: ignore[union-attr]
+    assert not any("Maaf" in t for t in bot_texts(user))
+    # The press stays unanswered at Telegram, which the sandbox reports; nothing else.
+    await sandbox.settle_callbacks(0)
+    assert [v.method for v in sandbox.take_violations()] == ["answerCallbackQuery"]
+
+
 # --- a /jadwal edit ---------------------------------------------------------------------------
 
 
