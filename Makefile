@@ -14,23 +14,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 demo: $(STAMP)
-	$(BIN)/berakhlak demo
+	$(BIN)/python -m sandbox.demo
 
 run: $(STAMP)
 	$(BIN)/berakhlak run
 
 sandbox: $(STAMP)
-	$(BIN)/berakhlak sandbox --port 8081
+	$(BIN)/python -m sandbox --port 8081
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -63,8 +63,8 @@ async def serve(port: int, users: int, limits: bool) -> None:
     from aiohttp import web
 
     from bench.sandbox_proc import TOKEN
-    from bot.sandbox import Sandbox
-    from bot.sandbox.ratelimit import STRICT
+    from sandbox import Sandbox
+    from sandbox.ratelimit import STRICT
 
     sandbox = Sandbox(token=TOKEN, port=port, rate_limits=STRICT if limits else False)
     sandbox.max_calls = 1000  # keep memory flat over tens of thousands of sends
@@ -236,9 +236,9 @@ async def broadcast(db: Any, sender: Any, phase: int) -> tuple[float, float]:
 
 
 async def run(recipients: int, typists: int) -> dict[str, Any]:
-    from bot.app import build_application, polling
-    from bot.calendar import FakeClock
-    from bot.startup import prepare
+    from bot.app.startup import prepare
+    from bot.app.wiring import build_application, polling
+    from bot.core.calendar import FakeClock
 
     typists = min(typists, recipients)
     with (
@@ -321,7 +321,7 @@ def main() -> None:
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # The pinned day's earlier slots are skipped at start, with a warning each: not news.
-    logging.getLogger("bot.programme").setLevel(logging.ERROR)
+    logging.getLogger("bot.programme.scheduler").setLevel(logging.ERROR)
     f = asyncio.run(run(options.recipients, options.typing))
     print(
         f"alone: {f['recipients']} recipients in {f['seconds']} s: {f['rate_per_s']}/s = "

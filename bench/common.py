@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import insert, text
 
 from bench.sandbox_proc import TOKEN
-from bot.config import Settings
+from bot.core.config import Settings
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import Member, Unit

@@ -1,6 +1,6 @@
 """Bench: the leaderboard at the issue's size, 300 units, 50,000 members and 5,000,000 quiz
 answers, on SQLite and on PostgreSQL. Target: a board (`unit_stats` + `rank`, as
-`bot.board.ranking` computes it) for this week, this month and all time in at most 200 ms,
+`bot.boards.cards.ranking` computes it) for this week, this month and all time in at most 200 ms,
 warm; a chart in at most 1 s.
 
     python -m bench.leaderboard [--units 300] [--members 50000] [--answers 5000000]
@@ -36,9 +36,9 @@ from sqlalchemy import case, distinct, func, insert, text
 from sqlmodel import Session, col, select
 
 from bench.common import FIRST_USER_ID, PG_URL, emit, fresh_database, now, postgres_available
-from bot.charts import Bar, ranking_png, values_png
-from bot.services.leaderboard import Ranking, UnitStats, rank
-from bot.services.scoring import PointRules
+from bot.boards.charts import Bar, ranking_png, values_png
+from bot.boards.ranking import Ranking, UnitStats, rank
+from bot.scores.scoring import PointRules
 from content.loader import shipped_content
 from db.engine import Database
 from db.models import Broadcast, Member, QuizAnswer, Unit

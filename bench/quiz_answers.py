@@ -34,8 +34,8 @@ from bench.common import (
     settings_for,
 )
 from bench.sandbox_proc import TOKEN
-from bot import startup
-from bot.app import build_application, polling
+from bot.app import startup
+from bot.app.wiring import build_application, polling
 from content.loader import Question, shipped_content
 from db.engine import Database
 from db.models import QuestionBox, QuizPoll
@@ -80,7 +80,7 @@ async def send_polls(port: int, members: int, question: Question) -> list[Sent]:
                 is_anonymous=False,
                 correct_option_ids=[question.correct],
                 explanation=question.explanation,
-                # Quiz texts are plain, as `bot.quiz_message.send_quiz` sends them.
+                # Quiz texts are plain, as `bot.quiz.message.send_quiz` sends them.
                 question_parse_mode=None,
                 explanation_parse_mode=None,
                 allow_paid_broadcast=True,
@@ -188,7 +188,7 @@ def count_answers(db: Database, where: str = "true") -> int:
 
 async def wait_for_scores(db: Database, rows: int) -> None:
     """Until the scorekeeper has scored every recorded answer (it starts a moment after
-    the answers stop coming: bot/recording.py), or STALL seconds."""
+    the answers stop coming: bot/quiz/recording.py), or STALL seconds."""
     started = now()
     while await asyncio.to_thread(count_answers, db, "scored") < rows:
         if now() - started > STALL:

@@ -13,8 +13,8 @@ from collections import Counter
 
 from aiohttp import web
 
-from bot.sandbox import Sandbox
-from bot.sandbox.users import SimUser
+from sandbox import Sandbox
+from sandbox.users import SimUser
 
 TOKEN = "7000000001:AAHbench-token_0123456789abcdefghij"
 

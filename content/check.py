@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.render import LANGUAGES, Renderer
-from bot.sandbox.errors import ApiError
-from bot.sandbox.formatting import parse_html, utf16_len
+from bot.core.render import LANGUAGES, Renderer
+from bot.core.telegram_text import TextRuleError, parse_html, utf16_len
 from content.loader import CONTENT, Content, Problem, load_content
 from content.samples import samples_for
 
@@ -33,7 +32,7 @@ def check_templates(renderer: Renderer) -> list[Problem]:
                     continue
                 try:
                     plain, _ = parse_html(text)
-                except ApiError as exc:
+                except TextRuleError as exc:
                     problems.append(Problem(file, label, exc.description))
                     continue
                 if not plain.strip():

@@ -114,12 +114,6 @@ class Content:
         return next((v for v in self.values if v.code == code), None)
 
 
-class ContentError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
 def _read_yaml(path: Path, problems: list[Problem], root: Path) -> Any:
     name = _rel(path, root)
     try:

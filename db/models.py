@@ -320,7 +320,7 @@ class QuizAnswer(SQLModel, table=True):
     round_id: int | None = Field(default=None)
     points: int = Field(default=0)
     answered_at: datetime = _ts(nullable=False)
-    # Recorded first, scored moments later in a batch (bot/services/scorekeeping.py).
+    # Recorded first, scored moments later in a batch (bot/scores/scorekeeping.py).
     scored: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )

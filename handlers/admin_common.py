@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 
-from bot.deps import BotContext
+from bot.core.deps import BotContext
 from db.models import Role
 from db.queries import audit
 from db.queries.members import MemberInfo

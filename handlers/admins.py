@@ -9,7 +9,7 @@ from telegram import BotCommandScopeChat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.deps import BotContext
+from bot.core.deps import BotContext
 from db.models import Role
 from db.queries import audit, members
 from handlers.admin_common import require_admin

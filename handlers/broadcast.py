@@ -14,11 +14,11 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.core.deps import BotContext
 from bot.delivery.broadcasts import launch
+from bot.delivery.message import ComposeError, Draft, payload, validate
 from bot.delivery.progress import progress_view
-from bot.deps import BotContext
-from bot.services.broadcast import ComposeError, Draft, payload, validate
-from bot.services.unit_search import search_words
+from bot.members.unit_search import search_words
 from db.queries import audit, outbox, units
 from db.queries.members import MemberInfo
 from handlers.admin_common import require_admin

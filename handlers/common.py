@@ -11,8 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TimedOut
 
-from bot.deps import BotContext
-from bot.render import DEFAULT_LANGUAGE, LANGUAGES
+from bot.core.deps import BotContext
+from bot.core.render import DEFAULT_LANGUAGE, LANGUAGES
 from db.queries.members import MemberInfo, get_member
 
 log = logging.getLogger(__name__)

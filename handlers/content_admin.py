@@ -11,9 +11,9 @@ from telegram import Document, InputFile, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.deps import BotContext
-from bot.quiz_message import send_quiz
-from bot.services.quiz import quiz_payload
+from bot.core.deps import BotContext
+from bot.quiz.message import send_quiz
+from bot.quiz.poll import quiz_payload
 from content.loader import Question
 from content.xlsx import MAX_BYTES, SheetRejected, export_bytes, parse_sheet, template_bytes
 from db.queries import audit

@@ -8,7 +8,7 @@ of the checks in `kind_of` matters):
   description; the person is told it failed and what to do; admins also read the reason.
 * Forbidden: the person blocked the bot. They are marked unreachable (as my_chat_member
   does); nothing can be sent to them.
-* RetryAfter: the shared rate limiter (bot/ratelimit.py) has already waited and retried;
+* RetryAfter: the shared rate limiter (bot/delivery/replies.py) has already waited and retried;
   one that still comes through is told to the person with the seconds Telegram asked for.
 * TimedOut: the call may have reached Telegram, so it is never repeated blindly; logged,
   and the person is told that our answer may not have arrived.
@@ -40,7 +40,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.deps import BotContext
+from bot.core.deps import BotContext
 from db.queries import members
 from handlers.common import HTML, Button, current_member, keyboard, user_language, was_answered
 

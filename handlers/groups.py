@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.deps import BotContext
+from bot.core.deps import BotContext
 from handlers import scores
 from handlers.common import HTML
 

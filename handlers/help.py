@@ -14,8 +14,8 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.deps import BotContext, Deps
-from bot.render import LANGUAGES, Renderer
+from bot.core.deps import BotContext, Deps
+from bot.core.render import LANGUAGES, Renderer
 from db.models import Role
 from db.queries.members import MemberInfo
 from handlers.common import current_member, send, user_language

@@ -7,7 +7,7 @@ import logging
 from telegram import ChatMember, Update
 from telegram.ext import Application, ChatMemberHandler
 
-from bot.deps import BotContext
+from bot.core.deps import BotContext
 from db.queries import members
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.deps import BotContext
+from bot.core.deps import BotContext
 from db.queries import members
 from handlers import broadcast, reflections, registration
 from handlers.admin_common import ADMIN_ROLES

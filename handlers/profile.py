@@ -7,8 +7,8 @@ import logging
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.deps import BotContext
-from bot.render import LANGUAGES
+from bot.core.deps import BotContext
+from bot.core.render import LANGUAGES
 from db.queries import members
 from handlers.common import answer, current_member, edit, send, user_language
 

@@ -14,10 +14,11 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.calendar import zone_label
-from bot.deps import BotContext
-from bot.rounds import send_daily, send_quiz_round
-from bot.services.unit_search import search_words
+from bot.core.calendar import zone_label
+from bot.core.deps import BotContext
+from bot.members.unit_search import search_words
+from bot.programme.value_message import send_daily
+from bot.quiz.rounds import send_quiz_round
 from db.queries import audit, outbox, units
 from db.queries import programme as prog
 from db.queries.members import MemberInfo

@@ -18,14 +18,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.deps import BotContext, Deps
-from bot.quiz_message import send_quiz
-from bot.rounds import note_sent
-from bot.services import activity
-from bot.services.answers import Answer, AnswerResult
-from bot.services.daily import daily_value
-from bot.services.quiz import quiz_payload
-from bot.services.selection import Candidate, Seen, choose, round_cycles
+from bot.core.deps import BotContext, Deps
+from bot.programme import activity
+from bot.programme.daily import daily_value
+from bot.quiz.answers import Answer, AnswerResult
+from bot.quiz.message import send_quiz
+from bot.quiz.poll import quiz_payload
+from bot.quiz.rounds import note_sent
+from bot.quiz.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
 from db.models import QuestionBox
 from db.queries import content as content_db
@@ -105,7 +105,7 @@ async def _answer_then_stop(update: Update, ctx: BotContext) -> None:
 
 async def on_answer(update: Update, ctx: BotContext) -> None:
     """A vote that came through PTB's handlers (webhook mode; long polling takes the fast
-    lane in bot/votes.py)."""
+    lane in bot/app/votes.py)."""
     vote = update.poll_answer
     if vote is None:
         return
@@ -115,7 +115,7 @@ async def on_answer(update: Update, ctx: BotContext) -> None:
 
 
 async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> None:
-    """Votes straight from a getUpdates response (bot/votes.py)."""
+    """Votes straight from a getUpdates response (bot/app/votes.py)."""
     now = deps.clock.now()  # all came in one response
     answers = []
     for update in raw:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.deps import BotContext
-from bot.services import activity
-from bot.services.daily import daily_value
+from bot.core.deps import BotContext
+from bot.programme import activity
+from bot.programme.daily import daily_value
 from db.queries.members import MemberInfo
 from handlers.common import send
 

@@ -15,11 +15,11 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.deps import BotContext
-from bot.nip import check_nip
-from bot.render import LANGUAGES
-from bot.services.names import check_name
-from bot.services.unit_search import search_words
+from bot.core.deps import BotContext
+from bot.core.render import LANGUAGES
+from bot.members.names import check_name
+from bot.members.nip import check_nip
+from bot.members.unit_search import search_words
 from db.models import Registration, Role
 from db.queries import members, units
 from handlers.common import (

@@ -12,9 +12,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
-from bot import board
-from bot.deps import BotContext
-from bot.services import activity
+from bot.boards import cards as board
+from bot.core.deps import BotContext
+from bot.programme import activity
 from db.models import Member, Unit
 from db.queries import audit, scores
 from db.queries import leaderboard as board_db

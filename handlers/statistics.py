@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.deps import BotContext
+from bot.core.deps import BotContext
 from db.queries import audit, units
 from handlers.admin_common import require_admin
 from handlers.common import send

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
-from bot.roster import parse_roster
+from bot.core.config import Settings
+from bot.members.roster import parse_roster
 from db.engine import Database
 from db.migrate import upgrade
 from db.queries.units import RosterRow, import_roster
 
-pytest_plugins = ["bot.sandbox.pytest_plugin"]
+pytest_plugins = ["sandbox.pytest_plugin"]
 
 ROOT = Path(__file__).resolve().parent.parent
 KEDIRI = ROOT / "content" / "units" / "kota_kediri.yaml"

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.calendar import WorkCalendar
-from bot.services import activity, answers, scorekeeping
-from bot.services.answers import AnswerResult
-from bot.services.scoring import PointRules
+from bot.core.calendar import WorkCalendar
+from bot.programme import activity
+from bot.quiz import answers
+from bot.quiz.answers import AnswerResult
+from bot.scores import scorekeeping
+from bot.scores.scoring import PointRules
 from content.loader import Question, load_content
 from db.engine import Database
 from db.models import MemberDay, QuestionBox, QuizAnswer, Score, UnitValueScore

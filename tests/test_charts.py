@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from bot.charts import Bar, _shown, ranking_png, values_png
+from bot.boards.charts import Bar, _shown, ranking_png, values_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VALUE_NAMES = [

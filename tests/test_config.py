@@ -1,7 +1,7 @@
 import pytest
 
-from bot.cli import main
-from bot.config import ConfigError, load_settings
+from bot.app.cli import main
+from bot.core.config import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import main
-from bot.render import LANGUAGES, Renderer
-from bot.sandbox.formatting import parse_html, utf16_len
+from bot.app.cli import main
+from bot.core.render import LANGUAGES, Renderer
 from content.check import check_all, check_templates
 from content.loader import CONTENT, counts, load_content
 from content.samples import SAMPLES
+from sandbox.formatting import parse_html, utf16_len
 
 SHIPPED = load_content()
 

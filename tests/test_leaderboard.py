@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.leaderboard import (
+from bot.boards.ranking import (
     VALUE_ORDER,
     Ranking,
     UnitStats,

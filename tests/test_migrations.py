@@ -14,8 +14,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
-from bot.services.answers import AnswerResult, record_answer
-from bot.services.scoring import PointRules
+from bot.quiz.answers import AnswerResult, record_answer
+from bot.scores.scoring import PointRules
 from content.loader import load_content
 from db.engine import Database
 from db.migrate import alembic_config, upgrade

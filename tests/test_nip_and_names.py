@@ -2,8 +2,9 @@ from datetime import date
 
 import pytest
 
-from bot.nip import NipProblem, check_nip, mask
-from bot.services.names import NameProblem, check_name, first_name
+from bot.core.render import mask_nip as mask
+from bot.members.names import NameProblem, check_name, first_name
+from bot.members.nip import NipProblem, check_nip
 
 TODAY = date(2026, 11, 29)
 

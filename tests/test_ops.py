@@ -1,7 +1,7 @@
 """Operations: `berakhlak health`, `berakhlak backup` and `berakhlak restore`, as HR runs them.
 
 Docker is not available where these tests run, so the container's entrypoint commands are
-run here directly: in-process through `bot.cli.main`, and as subprocesses of the installed
+run here directly: in-process through `bot.app.cli.main`, and as subprocesses of the installed
 console script for the round trips.
 """
 
@@ -24,9 +24,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import make_url, text, update
 from sqlmodel import select
 
-from bot.cli import main
-from bot.config import Settings
-from bot.sandbox.pytest_plugin import free_port
+from bot.app.cli import main
+from bot.core.config import Settings
 from content.loader import Content, shipped_content
 from db.engine import Database
 from db.migrate import alembic_config, upgrade
@@ -34,6 +33,7 @@ from db.models import Delivery, Unit, utcnow
 from db.queries import outbox
 from db.queries.content import sync_bank
 from db.queries.units import RosterRow, import_roster
+from sandbox.pytest_plugin import free_port
 from tests.conftest import KEDIRI
 
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
@@ -329,7 +329,7 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 
 
 def _kediri_rows() -> list[RosterRow]:
-    from bot.roster import parse_roster
+    from bot.members.roster import parse_roster
 
     return [RosterRow(r.code, r.name, r.parent, r.timezone) for r in parse_roster(KEDIRI)]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.delivery.pacer import Limits, Pacer, Ticket
-from bot.sandbox.errors import ApiError
-from bot.sandbox.ratelimit import STRICT, RateLimiter
+from sandbox.errors import ApiError
+from sandbox.ratelimit import STRICT, RateLimiter
 
 
 class _Selector(selectors.SelectSelector):

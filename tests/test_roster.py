@@ -1,4 +1,4 @@
-"""Tests for bot.roster: the shipped rosters and every validation rule."""
+"""Tests for bot.members.roster: the shipped rosters and every validation rule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from bot.roster import (
+from bot.members.roster import (
     MAX_FILE_BYTES,
     RosterError,
     RowError,

@@ -1,6 +1,6 @@
 """Scoring recorded answers: recorded first, scored moments later, exactly once, in batches
 that end up where scoring each answer alone would; and the recorder and scorekeeper that
-run it in the bot (`bot.recording`)."""
+run it in the bot (`bot.quiz.recording`)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import recording
-from bot.calendar import WorkCalendar
-from bot.recording import AnswerBatcher, Scorekeeper
-from bot.services import answers, scorekeeping
-from bot.services.answers import Answer, AnswerResult, Recorded
-from bot.services.scorekeeping import AlreadyScored
-from bot.services.scoring import PointRules
+from bot.core.calendar import WorkCalendar
+from bot.quiz import answers, recording
+from bot.quiz.answers import Answer, AnswerResult, Recorded
+from bot.quiz.recording import AnswerBatcher, Scorekeeper
+from bot.scores import scorekeeping
+from bot.scores.scorekeeping import AlreadyScored
+from bot.scores.scoring import PointRules
 from content.loader import Question, load_content
 from db.engine import Database
 from db.migrate import upgrade
@@ -512,9 +512,9 @@ async def test_settle_reports_a_failed_scoring_and_tries_again(
     monkeypatch.setattr(recording, "score_answers", flaky)
     keeper = Scorekeeper(bank, RULES, CALENDAR)
 
-    with caplog.at_level(logging.ERROR, logger="bot.recording"):
+    with caplog.at_level(logging.ERROR, logger="bot.quiz.recording"):
         assert await keeper.settle() is False
-    assert any(r.name == "bot.recording" and r.exc_info for r in caplog.records)
+    assert any(r.name == "bot.quiz.recording" and r.exc_info for r in caplog.records)
     assert _scored(bank) == {"p0": False, "p1": False}
     assert _rows(bank, Score) == []
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.calendar import WorkCalendar
-from bot.services.scoring import PointRules, answer_points, shields_left, streak, streak_bonus
+from bot.core.calendar import WorkCalendar
+from bot.scores.scoring import PointRules, answer_points, shields_left, streak, streak_bonus
 
 RULES = PointRules()
 PLAIN = WorkCalendar()

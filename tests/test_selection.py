@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.services.selection import (
+from bot.quiz.selection import (
     Candidate,
     Seen,
     choose,

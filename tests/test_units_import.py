@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.cli import main
+from bot.app.cli import main
 from db.engine import Database
 from db.models import Member, Unit
 from db.queries.members import create_member

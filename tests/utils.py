@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from telegram.ext import Application
 
-from bot.app import build_application, polling
-from bot.calendar import Clock, FakeClock
-from bot.config import Settings
-from bot.startup import prepare
+from bot.app.startup import prepare
+from bot.app.wiring import build_application, polling
+from bot.core.calendar import Clock, FakeClock
+from bot.core.config import Settings
 from db.engine import Database
 
 # Wednesday 9 December 2026, 13:00 WIB (14:00 WITA, 15:00 WIT): a working day outside every

@@ -4,16 +4,15 @@ filled in, and every row written in one transaction before the sender sees any."
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.delivery.message import Draft, payload
 from bot.delivery.pacer import Limits, Pacer
 from bot.delivery.sender import Sender
-from bot.services.broadcast import Draft, payload
 from db.engine import Database
 from db.queries import outbox
 
@@ -22,6 +21,14 @@ log = logging.getLogger(__name__)
 
 def draft_of(content: dict[str, Any]) -> Draft:
     return Draft(html=content["html"], media=content.get("media"), file_id=content.get("file_id"))
+
+
+def allow_paid(messages: list[dict[str, Any]], *, on: bool) -> list[dict[str, Any]]:
+    """Mark each message for a paid broadcast (Telegram's higher rate, 0.1 Stars each)."""
+    if on:
+        for message in messages:
+            message["params"]["allow_paid_broadcast"] = True
+    return messages
 
 
 async def launch(db: Database, sender: Sender, broadcast_id: int) -> int:
@@ -34,23 +41,12 @@ async def launch(db: Database, sender: Sender, broadcast_id: int) -> int:
     rows = []
     for r in recipients:
         body = payload(draft, {"nama": r.full_name, "unit": r.unit_name, "opd": r.opd_name})
-        if info.paid:
-            for message in body["messages"]:
-                message["params"]["allow_paid_broadcast"] = True
+        allow_paid(body["messages"], on=info.paid)
         rows.append((r.member_id, r.chat_id, body))
     count = await db.run(outbox.enqueue, broadcast_id=broadcast_id, rows=rows)
     log.info("broadcast %s: %s deliveries queued", broadcast_id, count)
     sender.wake()
     return count
-
-
-async def launch_due(db: Database, sender: Sender, now: datetime) -> list[int]:
-    """Scheduled broadcasts whose time has come (also those missed while the bot was down)."""
-    launched = []
-    for info in await db.run(outbox.due_scheduled, now=now):
-        await launch(db, sender, info.id)
-        launched.append(info.id)
-    return launched
 
 
 def limits_from(settings: Settings) -> Limits:

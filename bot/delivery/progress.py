@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.deps import Deps
+from bot.core.deps import Deps
 from db.models import utcnow
 from db.queries import members, outbox
 

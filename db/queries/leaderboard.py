@@ -10,8 +10,26 @@ from datetime import date
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from bot.services.leaderboard import UnitStats
 from db.models import Member, QuizAnswer, Score, Unit, UnitValueScore
+
+
+@dataclass(frozen=True)
+class UnitStats:
+    """One unit's totals for a period: what the fair ranking (bot.boards.ranking) needs."""
+
+    unit_id: int
+    name: str
+    # The parent OPD; for an OPD-level unit opd_id == unit_id.
+    opd_id: int
+    opd_name: str
+    active_members: int
+    participants: int
+    # Round answers + reflections + streak bonuses; practice excluded.
+    points: int
+    answered: int
+    correct: int
+    # value code -> (answered, correct)
+    values: dict[str, tuple[int, int]]
 
 
 def unit_stats(*, session: Session, period: str) -> list[UnitStats]:

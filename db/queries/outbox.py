@@ -264,15 +264,6 @@ def list_broadcasts(
     return [_broadcast_info(b) for b in rows]
 
 
-def due_scheduled(*, session: Session, now: datetime) -> list[BroadcastInfo]:
-    rows = session.exec(
-        select(Broadcast)
-        .where(Broadcast.status == BroadcastStatus.SCHEDULED, col(Broadcast.scheduled_at) <= now)
-        .order_by(Broadcast.id)
-    ).all()
-    return [_broadcast_info(b) for b in rows]
-
-
 def cancel(*, session: Session, broadcast_id: int) -> int | None:
     """Cancel a scheduled or running broadcast; returns the rows cancelled, None if it can't."""
     broadcast = session.get(Broadcast, broadcast_id)

@@ -1,4 +1,4 @@
-"""Quiz polls as sent (answers are recorded by bot/services/answers.py)."""
+"""Quiz polls as sent (answers are recorded by bot/quiz/answers.py)."""
 
 from __future__ import annotations
 

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.sandbox.ratelimit import RateLimits
-from bot.sandbox.users import SimUser
-from bot.simulation import expect
 from db.engine import Database
 from db.models import AuditLog, Broadcast, Delivery, Member, Role, Unit
 from db.queries.members import create_member
 from db.queries.units import RosterRow, import_roster, list_children, list_opd
+from sandbox.ratelimit import RateLimits
+from sandbox.simulation import expect
+from sandbox.users import SimUser
 from tests.utils import eventually
 
 

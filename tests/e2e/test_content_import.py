@@ -9,13 +9,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import select
 
-from bot.simulation import expect
 from content.xlsx import COLUMNS
 from db.engine import Database
 from db.models import AuditLog, QuestionRow, Role
 from db.queries.content import sync_bank
 from db.queries.members import create_member
 from db.queries.units import list_opd
+from sandbox.simulation import expect
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GOOD_ROW = {
@@ -58,7 +58,7 @@ def questions(db: Database, source: str | None = None) -> list[QuestionRow]:
 
 @pytest.fixture
 async def admin(bot, sandbox, kediri: Database):  # type: ignore[no-untyped-def]
-    from bot.app import Deps
+    from bot.core.deps import Deps
 
     deps: Deps = bot.bot_data["deps"]
     kediri.run_sync(sync_bank, questions=deps.content.questions, prompts=deps.content.prompts)

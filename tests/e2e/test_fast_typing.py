@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.sandbox.ratelimit import STRICT
 from db.engine import Database
 from db.queries.members import create_member
 from db.queries.units import list_opd
+from sandbox.ratelimit import STRICT
 
 MESSAGES = ["/profil", "/bantuan", "Melayani dengan senyum hari ini"] * 5
 

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.calendar import FakeClock
-from bot.sandbox.users import SimUser
-from bot.services.broadcast import ComposeError, Draft, validate
-from bot.simulation import begin, expect
+from bot.core.calendar import FakeClock
+from bot.delivery.message import ComposeError, Draft, validate
 from db.engine import Database
 from db.models import Broadcast, Registration, Role
 from db.queries.members import create_member
 from db.queries.units import list_opd
+from sandbox.simulation import begin, expect
+from sandbox.users import SimUser
 from tests.utils import running_bot
 
 # Far from any system clock the suite runs on: a Wednesday, 10:00 WIB.

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.calendar import FakeClock
-from bot.config import Settings
-from bot.simulation import Registrant, expect, register
+from bot.core.calendar import FakeClock
+from bot.core.config import Settings
 from db.engine import Database
 from db.models import AuditLog, Member, MemberDay, QuestionRow, Unit
 from db.queries.content import sync_bank
+from sandbox.simulation import Registrant, expect, register
 from tests.utils import build
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -31,7 +31,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def app(sandbox, settings: Settings, kediri: Database, clock: FakeClock):  # type: ignore[no-untyped-def]
-    from bot.app import polling
+    from bot.app.wiring import polling
 
     async with polling(await build(settings, kediri, clock=clock)) as application:
         content = application.bot_data["deps"].content

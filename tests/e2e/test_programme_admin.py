@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.sandbox.users import SimUser
-from bot.simulation import expect
 from db.engine import Database
 from db.models import AuditLog, Broadcast, Delivery, ProgrammeSlot, Role, Setting
 from db.queries.content import sync_bank
 from db.queries.members import create_member
 from db.queries.units import RosterRow, import_roster, list_children, list_opd
+from sandbox.simulation import expect
+from sandbox.users import SimUser
 
 STALE = "Tombol ini sudah tidak berlaku"
 UNKNOWN = "Tombol tidak dikenal."

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.calendar import FakeClock
-from bot.config import Settings
-from bot.programme import Programme
-from bot.simulation import Registrant, expect, register
+from bot.core.calendar import FakeClock
+from bot.core.config import Settings
+from bot.programme.scheduler import Programme
 from db.engine import Database
 from db.models import ProgrammeRun, QuestionRow, QuizAnswer, QuizPoll, Reflection
 from db.queries.content import sync_bank
 from db.queries.units import RosterRow, import_roster
+from sandbox.simulation import Registrant, expect, register
 from tests.utils import build, eventually
 
 WIB, WITA, WIT = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")
@@ -58,7 +58,7 @@ def world(kediri: Database) -> Database:
 
 
 async def start(settings: Settings, db: Database, clock: FakeClock):  # type: ignore[no-untyped-def]
-    from bot.app import polling
+    from bot.app.wiring import polling
 
     return polling(await build(settings, db, clock=clock))
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.simulation import Registrant, expect, register
 from db.engine import Database
 from db.models import Member, QuestionRow, QuizAnswer, QuizPoll
 from db.queries.content import sync_bank
 from handlers.quiz import handle_raw_votes
+from sandbox.simulation import Registrant, expect, register
 from tests.utils import eventually
 
 BUDI = Registrant(name="Budi Santoso", unit_query="sukorame", unit_button="Puskesmas Sukorame")

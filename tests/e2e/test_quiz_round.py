@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.calendar import FakeClock
-from bot.config import Settings
-from bot.rounds import send_quiz_round
-from bot.simulation import Registrant, expect, register
+from bot.core.calendar import FakeClock
+from bot.core.config import Settings
+from bot.quiz.rounds import send_quiz_round
 from db.engine import Database
 from db.models import QuestionRow, QuizAnswer, QuizPoll
 from db.queries.content import sync_bank
+from sandbox.simulation import Registrant, expect, register
 from tests.utils import build, eventually
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -24,7 +24,7 @@ BUDI = Registrant("Budi Santoso", "sukorame", "Puskesmas Sukorame")
 async def test_window_closes_with_a_partial_result(
     sandbox, settings: Settings, kediri: Database
 ) -> None:
-    from bot.app import polling
+    from bot.app.wiring import polling
 
     clock = FakeClock(datetime(2026, 12, 15, 9, 55, tzinfo=WIB))
     async with polling(await build(settings, kediri, clock=clock)) as app:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.simulation import Registrant, begin, expect, register
 from db.engine import Database
 from db.models import Member, Registration, Unit
+from sandbox.simulation import Registrant, begin, expect, register
 from tests.utils import build
 
 BUDI = Registrant(
@@ -284,8 +284,8 @@ async def test_command_menus_are_set_per_scope(bot, sandbox) -> None:
 
 async def test_webhook_mode_with_secret_token(sandbox, settings, kediri: Database) -> None:
     """The same bot, fed by webhook: the sandbox posts updates with the secret header."""
-    from bot.app import ALLOWED_UPDATES
-    from bot.sandbox.pytest_plugin import free_port
+    from bot.app.wiring import ALLOWED_UPDATES
+    from sandbox.pytest_plugin import free_port
 
     app = await build(settings, kediri)
     await app.initialize()

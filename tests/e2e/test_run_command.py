@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.sandbox.state import BotMessage
-from bot.sandbox.users import SimUser
-from bot.simulation import Registrant, expect, register
 from db.engine import Database
 from db.models import AuditLog, Member, QuizAnswer, QuizPoll
+from sandbox.simulation import Registrant, expect, register
+from sandbox.state import BotMessage
+from sandbox.users import SimUser
 from tests.utils import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,7 +164,7 @@ async def test_run_serves_a_quiz_on_a_fresh_database_and_stops_on_sigterm(
     log = output.decode()
     assert "content synced" in log
     assert log.count("Telegram not reachable") == 2
-    assert "DEBUG bot.updates: update" in log  # LOG_LEVEL=DEBUG was applied
+    assert "DEBUG bot.app.updates: update" in log  # LOG_LEVEL=DEBUG was applied
     # At DEBUG, still no token and no personal data (names, usernames, NIP), library dumps
     # included.
     for secret in (
@@ -186,7 +186,7 @@ async def test_superadmin_ids_are_applied_both_ways_on_every_start(
 ) -> None:  # type: ignore[no-untyped-def]
     """A member listed after registering becomes superadmin at the next start; one removed
     from the list goes back to member; each change is audited."""
-    from bot.startup import prepare
+    from bot.app.startup import prepare
     from tests.utils import running_bot
 
     budi, siti = sandbox.user("Budi Santoso"), sandbox.user("Siti Aminah")
@@ -230,7 +230,7 @@ async def test_superadmin_ids_are_applied_both_ways_on_every_start(
 def test_invalid_content_stops_the_start_with_file_item_and_rule(
     monkeypatch: pytest.MonkeyPatch, settings, database_url: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot import startup
+    from bot.app import startup
     from content.loader import Problem
 
     problem = Problem(

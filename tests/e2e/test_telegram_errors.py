@@ -17,15 +17,15 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import select
 
-from bot.sandbox import Sandbox
-from bot.sandbox.users import SimUser
-from bot.simulation import begin, expect
 from content.xlsx import COLUMNS
 from db.engine import Database
 from db.models import AuditLog, Broadcast, Member, ProgrammeSlot, QuestionRow, Registration, Role
 from db.queries.content import sync_bank
 from db.queries.members import create_member
 from db.queries.units import list_children, list_opd
+from sandbox import Sandbox
+from sandbox.simulation import begin, expect
+from sandbox.users import SimUser
 from tests.utils import eventually
 
 HANG = 5.5  # PTB gives up after its 5 s read timeout; the call takes effect after that

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox import spec
+from sandbox import spec
 
 
 class Mismatch(AssertionError):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from bot.sandbox import Sandbox, spec
+from sandbox import Sandbox, spec
 from tests.sandbox.conformance import check_result
 from tests.sandbox.helpers import Api
 

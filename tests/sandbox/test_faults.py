@@ -8,7 +8,7 @@ import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.sandbox.helpers import Api
 
 

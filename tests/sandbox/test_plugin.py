@@ -30,7 +30,7 @@ async def test_takes_its_violation(sandbox):
 async def test_leftover_violations_fail_the_test(tmp_path: Path) -> None:
     (tmp_path / "test_provoking.py").write_text(textwrap.dedent(PROVOKING_TESTS))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pytest", "-q", "-p", "bot.sandbox.pytest_plugin",
+        sys.executable, "-m", "pytest", "-q", "-p", "sandbox.pytest_plugin",
         "-o", "asyncio_mode=auto", "-p", "no:cacheprovider", str(tmp_path),
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -17,8 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox import Sandbox
-from bot.sandbox.pytest_plugin import WEBHOOK_SECRET, free_port
+from sandbox import Sandbox
+from sandbox.pytest_plugin import WEBHOOK_SECRET, free_port
 
 votes: list[tuple[int, tuple[int, ...]]] = []
 

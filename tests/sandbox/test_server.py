@@ -12,8 +12,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.sandbox import RateLimits, Sandbox, SimulationError
-from bot.sandbox.pytest_plugin import free_port
+from sandbox import RateLimits, Sandbox, SimulationError
+from sandbox.pytest_plugin import free_port
 from tests.sandbox.helpers import Api
 
 KEYBOARD = {"inline_keyboard": [[{"text": "Setuju", "callback_data": "yes"}]]}

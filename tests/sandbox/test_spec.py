@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import spec
-from bot.sandbox.derive_spec import DEFAULT_API_JSON, SPEC_PATH, derive, dumps
+from sandbox import spec
+from sandbox.derive_spec import DEFAULT_API_JSON, SPEC_PATH, derive, dumps
 
 
 def test_committed_spec_matches_reference() -> None:
@@ -17,7 +17,7 @@ def test_committed_spec_matches_reference() -> None:
     api = json.loads(DEFAULT_API_JSON.read_text(encoding="utf-8"))
     derived = derive(api)
     committed = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    assert derived == committed, "run `python -m bot.sandbox.derive_spec` to refresh spec.json"
+    assert derived == committed, "run `python -m sandbox.derive_spec` to refresh spec.json"
     assert dumps(derived) == SPEC_PATH.read_text(encoding="utf-8")
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import Sandbox
-from bot.sandbox.errors import ApiError
-from bot.sandbox.ratelimit import STRICT, RateLimiter, RateLimits
+from sandbox import Sandbox
+from sandbox.errors import ApiError
+from sandbox.ratelimit import STRICT, RateLimiter, RateLimits
 from tests.sandbox.helpers import Api
 
 T0 = 5000.0

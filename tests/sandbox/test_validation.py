@@ -17,15 +17,15 @@ from telegram import (
 )
 from telegram.request import BaseRequest, RequestData
 
-from bot.sandbox.errors import ApiError, UploadedFile
-from bot.sandbox.formatting import (
+from sandbox.errors import ApiError, UploadedFile
+from sandbox.formatting import (
     detect_entities,
     parse_formatted,
     parse_html,
     parse_markdown_v2,
     utf16_len,
 )
-from bot.sandbox.validate import check_request, formatted_texts
+from sandbox.validate import check_request, formatted_texts
 
 
 def rejects(method: str, params: dict[str, Any]) -> str:

@@ -1,0 +1,130 @@
+"""Background services of a running bot: the outbox sender, scheduled broadcasts, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime
+
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackContext, Job
+
+from bot.boards.cards import post_weekly
+from bot.core.deps import Deps
+from bot.delivery.broadcasts import build_sender, launch
+from bot.delivery.progress import progress_view, report_progress
+from bot.programme.scheduler import Programme
+from bot.quiz.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
+from db.queries import outbox
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 3.0  # seconds; well inside Telegram's limits for editing one message
+
+
+async def start_services(app: Application) -> None:  # type: ignore[type-arg]
+    deps: Deps = app.bot_data["deps"]
+    sender = build_sender(deps.settings, deps.db, deps.pacer)
+    await sender.bot.initialize()
+    deps.sender = sender
+    job_queue = app.job_queue
+    assert job_queue is not None
+
+    def watch(broadcast_id: int) -> None:
+        name = f"broadcast-progress-{broadcast_id}"
+        if not job_queue.get_jobs_by_name(name):
+            job_queue.run_repeating(
+                _progress_tick, PROGRESS_EVERY, first=PROGRESS_EVERY, name=name, data=broadcast_id
+            )
+
+    def schedule(broadcast_id: int, when: datetime) -> None:
+        # A delay by the injected clock, not an instant on the system's.
+        delay = max(0.0, (when - deps.clock.now()).total_seconds())
+        job_queue.run_once(_launch_job, delay, name=f"broadcast-{broadcast_id}", data=broadcast_id)
+
+    def unschedule(broadcast_id: int) -> None:
+        for job in job_queue.get_jobs_by_name(f"broadcast-{broadcast_id}"):
+            job.schedule_removal()
+
+    def close_round_at(round_id: int, when: datetime) -> None:
+        delay = max(0.0, (when - deps.clock.now()).total_seconds())
+        job_queue.run_once(_close_round_job, delay, name=f"round-close-{round_id}", data=round_id)
+
+    deps.watch_broadcast = watch
+    deps.schedule_broadcast = schedule
+    deps.unschedule_broadcast = unschedule
+    deps.schedule_round_close = close_round_at
+    sender.hooks[QUIZ_KIND] = record_round_polls
+    await sender.start()
+    # Broadcasts scheduled before a restart: the missed ones go now, the others wait.
+    for info in await deps.db.run(outbox.list_broadcasts, limit=1000, statuses=["scheduled"]):
+        if info.scheduled_at is None or info.scheduled_at <= deps.clock.now():
+            await _launch(app, deps, info.id)
+        else:
+            schedule(info.id, info.scheduled_at)
+    for info in await deps.db.run(outbox.list_broadcasts, limit=100, statuses=["running"]):
+        watch(info.id)
+    # Answer windows that were open when the bot stopped: close them on time, or now.
+    for round_id, closes_at in await deps.db.run(open_windows):
+        close_round_at(round_id, closes_at)
+    deps.programme = Programme(deps, job_queue)
+
+    async def weekly(tz: str, day: date) -> None:
+        await post_weekly(deps, app.bot, tz, day)
+
+    deps.programme.on_leaderboard = weekly
+    await deps.programme.start()
+    # Answers recorded but not scored when the bot last stopped.
+    deps.scorekeeper.poke(delay=0)
+
+
+async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
+    deps: Deps = app.bot_data["deps"]
+    # Votes already taken from Telegram are recorded before the bot stops: the updater
+    # has confirmed them, so they would not come again.
+    await asyncio.gather(*deps.vote_tasks, return_exceptions=True)
+    if deps.sender is not None:
+        await deps.sender.stop()
+        await deps.sender.bot.shutdown()
+    await deps.scorekeeper.stop()
+
+
+async def _launch_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
+    deps: Deps = ctx.application.bot_data["deps"]
+    assert ctx.job is not None
+    await _launch(ctx.application, deps, int(ctx.job.data))  # type: ignore[arg-type]
+
+
+async def _launch(app: Application, deps: Deps, broadcast_id: int) -> None:  # type: ignore[type-arg]
+    info = await deps.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
+    if info is None or info.status != "scheduled":
+        return
+    if info.status_chat_id is not None:
+        text = deps.renderer.text("bc_progress", "id", **progress_view(None, info))
+        try:
+            status = await app.bot.send_message(
+                info.status_chat_id, text, parse_mode=ParseMode.HTML
+            )
+            await deps.db.run(
+                outbox.set_status_message,
+                broadcast_id=broadcast_id,
+                chat_id=status.chat_id,
+                message_id=status.message_id,
+            )
+        except Exception as exc:
+            log.info("status message for broadcast %s failed: %s", broadcast_id, type(exc).__name__)
+    await launch(deps.db, deps.sender, broadcast_id)
+    deps.watch_broadcast(broadcast_id)
+
+
+async def _progress_tick(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
+    job: Job = ctx.job  # type: ignore[assignment]
+    deps: Deps = ctx.application.bot_data["deps"]
+    finished = await report_progress(ctx.bot, deps, int(job.data))  # type: ignore[arg-type]
+    if finished:
+        job.schedule_removal()
+
+
+async def _close_round_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
+    assert ctx.job is not None
+    await close_round(ctx.application.bot_data["deps"], int(ctx.job.data))  # type: ignore[arg-type]

@@ -1,0 +1,235 @@
+"""The `berakhlak` command: run the bot, migrations, imports, health, backups.
+
+The demo and the sandbox live next to the product: `make demo`, `make sandbox`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.app.startup import InvalidContent, prepare
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.logs import configure as configure_logging
+
+log = logging.getLogger("berakhlak")
+
+# Telegram unreachable at start (network not up yet, an outage) is waited out, with growing
+# pauses and a log line each, instead of ending the process; a rejected token stops it.
+BOOTSTRAP_RETRIES = -1
+MAX_START_PAUSE = 60.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="berakhlak", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot against Telegram (needs TELEGRAM_BOT_TOKEN)")
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade"])
+    units = sub.add_parser("units", help="unit roster")
+    units_sub = units.add_subparsers(dest="action", required=True)
+    units_import = units_sub.add_parser("import", help="load OPD and unit kerja from a file")
+    units_import.add_argument("file", type=Path, help=".csv, .xlsx or .yaml")
+
+    content = sub.add_parser("content", help="values, questions, prompts and templates")
+    content_sub = content.add_subparsers(dest="action", required=True)
+    content_sub.add_parser("check", help="validate content/ against the schema and Telegram")
+    content_import = content_sub.add_parser("import", help="import questions from an .xlsx")
+    content_import.add_argument("file", type=Path)
+    content_export = content_sub.add_parser("export", help="export the active bank to .xlsx")
+    content_export.add_argument("file", type=Path)
+
+    health = sub.add_parser(
+        "health", help="check database, migrations, content, Bot API and outbox; 0 if all pass"
+    )
+    health.add_argument(
+        "--outbox-max-age",
+        type=int,
+        default=60,
+        metavar="MINUTES",
+        help="unhealthy when a delivery has been due longer than this (default 60)",
+    )
+    backup = sub.add_parser("backup", help="back the database up to FILE (pg_dump or SQLite)")
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser("restore", help="replace the database with a backup (bot stopped)")
+    restore.add_argument("file", type=Path)
+
+    args = parser.parse_args(argv)
+    configure_logging()
+    command = args.command or "run"
+    try:
+        if command == "content" and args.action == "check":
+            return _content_check()
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        if command == "health":
+            from datetime import timedelta
+
+            from bot.app.health import main as health_main
+
+            return health_main(settings, outbox_max_age=timedelta(minutes=args.outbox_max_age))
+        if command == "backup":
+            from bot.app.backup import backup_main
+
+            return backup_main(settings, args.file)
+        if command == "restore":
+            from bot.app.backup import restore_main
+
+            return restore_main(settings, args.file)
+        if command == "content":
+            return _content_transfer(settings, args.action, args.file)
+        if command == "db":
+            return _db_upgrade(settings)
+        if command == "units":
+            return _units_import(settings, args.file)
+        return _run(settings)
+    except ConfigError as exc:
+        print(f"berakhlak: {exc}", file=sys.stderr)
+        return 2
+    except InvalidContent as exc:
+        print(f"berakhlak: refusing to start: {exc}", file=sys.stderr)
+        return 1
+
+
+def _db_upgrade(settings: Settings) -> int:
+    prepare(settings)
+    print("Database is up to date.")
+    return 0
+
+
+def _content_check() -> int:
+    from content.check import check_all
+    from content.loader import counts
+
+    content, problems = check_all()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    tally = counts(content.questions)
+    print(
+        f"Content OK: {len(content.values)} values, {len(content.questions)} questions "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(tally['kind'].items()))}), "
+        f"{len(content.prompts)} prompts, {len(content.holidays)} holidays."
+    )
+    return 0
+
+
+def _content_transfer(settings: Settings, action: str, file: Path) -> int:
+    from content.xlsx import SheetRejected, export_bytes, parse_sheet
+    from db.engine import Database
+    from db.queries import content as content_db
+
+    content = prepare(settings).content
+    database = Database(settings.database_url, workers=1)
+    try:
+        if action == "export":
+            questions = database.run_sync(content_db.active_questions)
+            file.write_bytes(export_bytes(questions))
+            print(f"{file}: {len(questions)} questions exported.")
+            return 0
+        ids = database.run_sync(content_db.bank_ids)
+        reserved = frozenset(q for q, source in ids.items() if source == "bank")
+        try:
+            questions = parse_sheet(
+                file.read_bytes(),
+                content.guideline_codes,
+                reserved_ids=reserved,
+                next_id=database.run_sync(content_db.next_hr_numbers),
+            )
+        except SheetRejected as rejected:
+            print(f"{file}: nothing imported.\n{rejected}", file=sys.stderr)
+            return 1
+        result = database.run_sync(content_db.import_questions, questions=questions)
+        print(f"{file}: {result.added} added, {result.updated} updated.")
+        return 0
+    finally:
+        database.close()
+
+
+def _units_import(settings: Settings, file: Path) -> int:
+    from bot.members.roster import RosterError, parse_roster
+    from db.engine import Database
+    from db.queries.units import RosterRow, import_roster
+
+    try:
+        rows = parse_roster(file)
+    except RosterError as exc:
+        print(f"{file}: nothing imported.\n{exc}", file=sys.stderr)
+        return 1
+    prepare(settings)
+    database = Database(settings.database_url)
+    try:
+        result = database.run_sync(
+            import_roster,
+            rows=[RosterRow(r.code, r.name, r.parent, r.timezone) for r in rows],
+        )
+    finally:
+        database.close()
+    print(
+        f"{file}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged."
+    )
+    if result.not_in_file:
+        print(f"Kept (not in the file): {', '.join(result.not_in_file)}")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from bot.app.wiring import ALLOWED_UPDATES, build_application
+    from db.engine import Database
+
+    if settings.telegram_bot_token is None:
+        raise ConfigError(
+            "Setting TELEGRAM_BOT_TOKEN: required to run (try `make demo` without one)"
+        )
+    prepared = prepare(settings)
+    if not _wait_for_telegram(settings):
+        return 1
+    database = Database(settings.database_url)
+    app = build_application(prepared, database)
+    try:
+        if settings.update_mode == "webhook":
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=_webhook_path(settings.webhook_url),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
+            )
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
+    finally:
+        database.close()
+    return 0
+
+
+def _wait_for_telegram(settings: Settings) -> bool:
+    """Before the event loop starts: False only when the token is refused."""
+    from bot.app.health import bot_api
+
+    pause = 1.0
+    while not (check := bot_api(settings)).ok:
+        if "(401)" in check.detail:
+            print(f"berakhlak: {check.detail}", file=sys.stderr)
+            return False
+        log.warning("Telegram not reachable (%s); trying again in %.0f s", check.detail, pause)
+        time.sleep(pause)
+        pause = min(MAX_START_PAUSE, pause * 2)
+    return True
+
+
+def _webhook_path(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(url).path.lstrip("/")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""Wiring: build the PTB Application with its dependencies and handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import LinkPreviewOptions
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.app.background import start_services, stop_services
+from bot.app.startup import Prepared
+from bot.app.updates import PerUserUpdateProcessor
+from bot.app.votes import VoteSplittingRequest
+from bot.core.calendar import Clock
+from bot.core.deps import BotContext, Deps
+from bot.core.render import Renderer, default_renderer
+from bot.delivery.broadcasts import limits_from
+from bot.delivery.pacer import Pacer
+from bot.delivery.replies import PoliteRateLimiter
+from bot.programme.activity import rules_from
+from bot.programme.daily import calendar_of
+from bot.quiz.recording import AnswerBatcher, Scorekeeper
+from db.engine import Database
+from db.queries.members import MemberInfo, list_admins
+from handlers import (
+    admins,
+    broadcast,
+    content_admin,
+    errors,
+    groups,
+    help,
+    membership,
+    messages,
+    profile,
+    programme,
+    quiz,
+    registration,
+    scores,
+    statistics,
+)
+
+log = logging.getLogger(__name__)
+
+# Not "poll": every vote would bring a second update (the poll's new totals) nobody reads.
+ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member"]
+
+
+def build_application(
+    prepared: Prepared,
+    db: Database,
+    *,
+    renderer: Renderer | None = None,
+    clock: Clock | None = None,
+    rate_limiter: bool = True,
+) -> Application:  # type: ignore[type-arg]
+    """The bot for a database that `bot.app.startup.prepare` made ready: the one way to build it,
+    for `berakhlak run`, the demo and the tests alike."""
+    settings = prepared.settings
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
+    deps = Deps(
+        settings=settings,
+        db=db,
+        renderer=renderer or default_renderer(),
+        content=prepared.content,
+        clock=clock or Clock(),
+    )
+    deps.calendar = calendar_of(deps.content)
+    deps.rules = rules_from(settings)
+    deps.pacer = Pacer(limits_from(settings))
+    deps.scorekeeper = Scorekeeper(db, deps.rules, deps.calendar)
+    deps.answers = AnswerBatcher(db, deps.rules, deps.scorekeeper)
+    votes = VoteSplittingRequest(connection_pool_size=1)
+    deps.extra["votes_request"] = votes
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(PerUserUpdateProcessor())
+        .get_updates_request(votes)
+        .post_init(_post_init)
+        .post_stop(stop_services)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(PoliteRateLimiter(deps.pacer))
+    app = builder.build()
+    app.bot_data["deps"] = deps
+
+    async def refresh_commands(member: MemberInfo) -> None:
+        # Called when someone registers: their menu, and their zone's programme jobs.
+        await help.set_member_menu(app, deps, member)
+        if deps.programme is not None:
+            await deps.programme.member_joined()
+
+    deps.extra["refresh_commands"] = refresh_commands
+    registration.register(app)
+    profile.register(app)
+    help.register(app)
+    statistics.register(app)
+    content_admin.register(app)
+    broadcast.register(app)
+    quiz.register(app)
+    scores.register(app)
+    admins.register(app)
+    programme.register(app)
+    groups.register(app)
+    membership.register(app)
+    # Last: catches what no feature handled (handlers in one group match first-come).
+    messages.register(app)
+    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    deps: Deps = app.bot_data["deps"]
+    deps.bot_username = app.bot.username
+    await help.set_default_menus(app, deps)
+    for admin in await deps.db.run(list_admins):
+        await help.set_member_menu(app, deps, admin)
+    await start_services(app)
+    # Long polling: votes take the fast lane (bot/app/votes.py) from now on.
+    request = deps.extra.get("votes_request")
+    if isinstance(request, VoteSplittingRequest):
+        running = deps.vote_tasks
+
+        def sink(votes: list[dict[str, object]]) -> None:
+            task = asyncio.create_task(quiz.handle_raw_votes(deps, app.bot, votes))
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+        request.sink = sink
+    # What start-up built (modules, content, templates, the bot's own objects) lives as long
+    # as the process: out of the collector's sight, a full collection no longer walks it and
+    # no longer stops the bot for a tenth of a second in the middle of a quiz round.
+    gc.freeze()
+    # The event loop shares the interpreter lock with the database threads, and by default
+    # a thread keeps it up to 5 ms at a time, while no update is read and no reply sent:
+    # 1 ms keeps the loop responsive while a batch of answers is being written.
+    sys.setswitchinterval(0.001)
+
+
+@asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run an application inside the caller's event loop (the demo, tests): what
+    `run_polling` does, without taking over the loop."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        await app.shutdown()

@@ -1,0 +1,1 @@
+"""Fair team leaderboards, score cards and their charts."""

@@ -1,0 +1,1 @@
+"""The programme: its scheduler, the value of the day and reflections."""

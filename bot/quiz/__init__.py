@@ -1,0 +1,1 @@
+"""Quizzes: question choice, rounds, polls, and recording answers."""

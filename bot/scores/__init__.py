@@ -1,0 +1,1 @@
+"""Points, streaks and shields, and the scorekeeper that applies them."""

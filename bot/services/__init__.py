@@ -1,1 +1,0 @@
-"""Domain services: plain Python over db/, no Telegram types."""
