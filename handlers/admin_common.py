@@ -7,13 +7,11 @@ import logging
 from telegram import Update
 
 from bot.core.deps import BotContext
-from db.models import Role
-from db.queries import audit
-from db.queries.members import MemberInfo
+from bot.members import audit
+from bot.members.accounts import ADMIN_ROLES, MemberInfo, Role
 from handlers.common import answer, current_member, send, user_language
 
 log = logging.getLogger(__name__)
-ADMIN_ROLES = (Role.ADMIN, Role.SUPERADMIN)
 
 
 async def require_admin(
@@ -25,8 +23,8 @@ async def require_admin(
     if member is not None and member.role in roles:
         return member
     user_id = update.effective_user.id if update.effective_user else None
-    await ctx.db.run(
-        audit.record,
+    await audit.record(
+        ctx.db,
         actor_user_id=user_id,
         action=action,
         detail={"refused": "not superadmin" if superadmin else "not admin"},

@@ -10,8 +10,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotContext
-from db.models import Role
-from db.queries import audit, members
+from bot.members import accounts, audit
+from bot.members.accounts import MemberInfo, Role
 from handlers.admin_common import require_admin
 from handlers.common import Button, answer, edit, send
 
@@ -36,7 +36,7 @@ async def add(update: Update, ctx: BotContext) -> None:
     if not text.strip():
         await send(update, ctx, "admin_add_usage", admin.language)
         return
-    found = await ctx.db.run(members.search_members, text=text)
+    found = await accounts.search(ctx.db, text=text)
     candidates = [m for m in found if m.role == Role.MEMBER]
     rows: list[list[Button]] = [
         [(f"{m.full_name} · {m.unit_name or '-'}", f"adm:add:{m.id}")] for m in candidates
@@ -56,7 +56,7 @@ async def remove(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "admin_remove", superadmin=True)
     if admin is None:
         return
-    current = [m for m in await ctx.db.run(members.list_admins) if m.role == Role.ADMIN]
+    current = [m for m in await accounts.admins(ctx.db) if m.role == Role.ADMIN]
     rows: list[list[Button]] = [
         [(f"{m.full_name} · {m.unit_name or '-'}", f"adm:del:{m.id}")] for m in current
     ]
@@ -74,7 +74,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     if match is None:
         await answer(update, ctx, "button_unknown", admin.language)
         return
-    target = await ctx.db.run(members.get_member_by_id, member_id=int(match["member_id"]))
+    target = await accounts.member_by_id(ctx.db, member_id=int(match["member_id"]))
     adding = match["action"] == "add"
     wanted_from = Role.MEMBER if adding else Role.ADMIN
     if target is None or target.role != wanted_from:
@@ -82,10 +82,10 @@ async def on_button(update: Update, ctx: BotContext) -> None:
         return
     await answer(update, ctx)
     new_role = Role.ADMIN if adding else Role.MEMBER
-    changed = await ctx.db.run(members.set_role, member_id=target.id, role=new_role)
+    changed = await accounts.set_role(ctx.db, member_id=target.id, role=new_role)
     assert changed is not None
-    await ctx.db.run(
-        audit.record,
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="admin_add" if adding else "admin_remove",
         detail={"member_id": target.id},
@@ -95,7 +95,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     await edit(message, ctx, "admin_role_changed", admin.language, member=changed, adding=adding)
 
 
-async def _refresh_menu(ctx: BotContext, member: members.MemberInfo) -> None:
+async def _refresh_menu(ctx: BotContext, member: MemberInfo) -> None:
     from handlers.help import set_member_menu
 
     if member.role == Role.MEMBER:
@@ -109,7 +109,7 @@ async def list_admins(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "admin_list")
     if admin is None:
         return
-    admins = await ctx.db.run(members.list_admins)
+    admins = await accounts.admins(ctx.db)
     await send(update, ctx, "admin_list", admin.language, admins=admins)
 
 
@@ -117,18 +117,13 @@ async def show_audit(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "audit")
     if admin is None:
         return
-    entries = await ctx.db.run(audit.latest, limit=AUDIT_ROWS)
-    ids = {e.actor_user_id for e in entries if e.actor_user_id}
-    names = {}
-    for user_id in ids:
-        member = await ctx.db.run(members.get_member, telegram_user_id=user_id)
-        names[user_id] = member.full_name if member else None
+    page = await audit.latest(ctx.db, limit=AUDIT_ROWS)
     await send(
         update,
         ctx,
         "audit",
         admin.language,
-        entries=entries,
-        names=names,
+        entries=page.entries,
+        names=page.names,
         tz=ctx.deps.settings.default_timezone,
     )

@@ -13,7 +13,8 @@ from telegram.error import BadRequest, TimedOut
 
 from bot.core.deps import BotContext
 from bot.core.render import DEFAULT_LANGUAGE, LANGUAGES
-from db.queries.members import MemberInfo, get_member
+from bot.members import accounts
+from bot.members.accounts import MemberInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ async def current_member(update: Update, ctx: BotContext) -> MemberInfo | None:
     user = update.effective_user
     if user is None:
         return None
-    return await ctx.db.run(get_member, telegram_user_id=user.id)
+    return await accounts.member(ctx.db, telegram_user_id=user.id)
 
 
 async def send(

@@ -41,7 +41,7 @@ from telegram.error import (
 )
 
 from bot.core.deps import BotContext
-from db.queries import members
+from bot.members import accounts
 from handlers.common import HTML, Button, current_member, keyboard, user_language, was_answered
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ async def language(update: Update, ctx: BotContext) -> str:
         return member.language
     user = update.effective_user
     if user is not None:
-        draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
+        draft = await accounts.draft(ctx.db, telegram_user_id=user.id)
         if draft is not None:
             return draft.language
     return user_language(update)
@@ -162,7 +162,7 @@ async def recover(
     user = update.effective_user
     if kind is Kind.FORBIDDEN:
         if chat is not None and chat.type == "private" and user is not None:
-            await ctx.db.run(members.update_member, telegram_user_id=user.id, reachable=False)
+            await accounts.set_reachable(ctx.db, telegram_user_id=user.id, reachable=False)
         await _answer_query(update, ctx, None)
         return kind
     lang = await language(update, ctx)

@@ -16,8 +16,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.core.deps import BotContext, Deps
 from bot.core.render import LANGUAGES, Renderer
-from db.models import Role
-from db.queries.members import MemberInfo
+from bot.members.accounts import MemberInfo, Role
 from handlers.common import current_member, send, user_language
 
 # (command, label key) by audience; the descriptions are labels in content/templates.

@@ -8,7 +8,7 @@ from telegram import ChatMember, Update
 from telegram.ext import Application, ChatMemberHandler
 
 from bot.core.deps import BotContext
-from db.queries import members
+from bot.members import accounts
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,8 @@ async def on_my_status(update: Update, ctx: BotContext) -> None:
     if change is None or change.chat.type != "private":
         return
     reachable = change.new_chat_member.status not in (ChatMember.BANNED, ChatMember.LEFT)
-    updated = await ctx.db.run(
-        members.update_member, telegram_user_id=change.from_user.id, reachable=reachable
+    updated = await accounts.set_reachable(
+        ctx.db, telegram_user_id=change.from_user.id, reachable=reachable
     )
-    if updated is not None:
+    if updated:
         log.info("a member %s the bot", "unblocked" if reachable else "blocked")

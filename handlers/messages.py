@@ -6,9 +6,9 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.core.deps import BotContext
-from db.queries import members
+from bot.members import accounts
+from bot.members.accounts import ADMIN_ROLES
 from handlers import broadcast, reflections, registration
-from handlers.admin_common import ADMIN_ROLES
 from handlers.common import answer, current_member, send, user_language
 
 
@@ -24,7 +24,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 async def on_message(update: Update, ctx: BotContext) -> None:
     user = update.effective_user
     assert user is not None
-    draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
+    draft = await accounts.draft(ctx.db, telegram_user_id=user.id)
     if draft is not None:
         await registration.on_text(update, ctx, draft)
         return

@@ -9,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.core.deps import BotContext
 from bot.core.render import LANGUAGES
-from db.queries import members
+from bot.members import accounts
 from handlers.common import answer, current_member, edit, send, user_language
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ async def on_language(update: Update, ctx: BotContext) -> None:
         await answer(update, ctx, "button_stale", member.language if member else "id")
         return
     await answer(update, ctx)
-    await ctx.db.run(members.update_member, telegram_user_id=member.telegram_user_id, language=code)
+    await accounts.set_language(ctx.db, telegram_user_id=member.telegram_user_id, language=code)
     message = query.message if isinstance(query.message, Message) else None
     await edit(message, ctx, "language_set", code)
 
@@ -80,6 +80,6 @@ async def on_erase(update: Update, ctx: BotContext) -> None:
     if query.data == "del:no":
         await edit(message, ctx, "erase_cancelled", member.language)
         return
-    await ctx.db.run(members.erase_member, telegram_user_id=update.effective_user.id)
+    await accounts.erase(ctx.db, telegram_user_id=update.effective_user.id)
     log.info("a member erased their personal data")
     await edit(message, ctx, "erased", member.language)

@@ -17,11 +17,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.core.deps import BotContext
 from bot.core.render import LANGUAGES
+from bot.members import accounts, units
+from bot.members.accounts import Registration, Role
 from bot.members.names import check_name
 from bot.members.nip import check_nip
 from bot.members.unit_search import search_words
-from db.models import Registration, Role
-from db.queries import members, units
 from handlers.common import (
     Button,
     answer,
@@ -72,7 +72,7 @@ async def start(update: Update, ctx: BotContext) -> None:
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     member = await current_member(update, ctx)
-    draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
+    draft = await accounts.draft(ctx.db, telegram_user_id=user.id)
     if member is not None and (draft is None or draft.purpose != "change_unit"):
         await send(update, ctx, "already_registered", member.language, member=member)
         return
@@ -154,7 +154,7 @@ async def search_unit(update: Update, ctx: BotContext, draft: Registration, text
     if not query or len(query) > MAX_SEARCH:
         await send(update, ctx, "unit_search_invalid", draft.language, limit=MAX_SEARCH)
         return
-    found = await ctx.db.run(units.search_units, words=search_words(query), limit=PAGE)
+    found = await units.search(ctx.db, words=search_words(query), limit=PAGE)
     rows: list[list[Button]] = [[(u.name, f"reg:unit:{u.id}")] for u in found]
     rows.append([(ctx.renderer.label("unit_list", draft.language), "reg:opdp:0")])
     sent = await send(
@@ -174,7 +174,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     user = update.effective_user
-    draft = await ctx.db.run(members.get_draft, telegram_user_id=user.id)
+    draft = await accounts.draft(ctx.db, telegram_user_id=user.id)
     match = CALLBACK.fullmatch(query.data or "")
     lang = draft.language if draft else user_language(update)
     if match is None:
@@ -214,7 +214,7 @@ async def _dispatch(
     elif match["consent"] and step == CONSENT:
         await answer(update, ctx)
         if match["answer"] == "no":
-            await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
+            await accounts.drop_draft(ctx.db, telegram_user_id=draft.telegram_user_id)
             try:
                 await edit(message, ctx, "consent_declined", lang)
             except TelegramError as exc:
@@ -266,7 +266,7 @@ async def prompt(update: Update, ctx: BotContext, draft: Registration) -> None:
     person, or a test) finds the database already there.
     """
     lang = draft.language
-    await ctx.db.run(members.save_draft, draft=draft)
+    await accounts.save_draft(ctx.db, draft=draft)
     sent: Message | None
     if draft.step == LANG:
         rows = [
@@ -287,7 +287,7 @@ async def prompt(update: Update, ctx: BotContext, draft: Registration) -> None:
         rows = [[(ctx.renderer.label("skip_nip", lang), "reg:skipnip")]]
         sent = await send(update, ctx, "ask_nip", lang, rows=rows)
     else:
-        unit = await ctx.db.run(units.get_unit, unit_id=draft.unit_id or 0)
+        unit = await units.unit(ctx.db, unit_id=draft.unit_id or 0)
         rows = [
             [(ctx.renderer.label("save", lang), "reg:save")],
             [(ctx.renderer.label("redo", lang), "reg:redo")],
@@ -300,7 +300,7 @@ async def _save(ctx: BotContext, draft: Registration, sent: Message | None) -> N
     """Remember the message whose buttons are live now."""
     if sent is not None and sent.reply_markup is not None:
         draft.prompt_message_id = sent.message_id
-        await ctx.db.run(members.save_draft, draft=draft)
+        await accounts.save_draft(ctx.db, draft=draft)
 
 
 def _page_rows(
@@ -324,7 +324,7 @@ def _page_rows(
 async def _opd_screen(
     ctx: BotContext, draft: Registration, page: int
 ) -> tuple[list[list[Button]], dict[str, int]]:
-    opds = await ctx.db.run(units.list_opd)
+    opds = await units.opds(ctx.db)
     items = [(u.name, f"reg:opd:{u.id}") for u in opds]
     rows, page, pages = _page_rows(ctx, draft.language, items, page, "reg:opdp:", back=False)
     return rows, {"page": page + 1, "pages": pages}
@@ -349,17 +349,17 @@ async def show_opd_page(
     rows, info = await _opd_screen(ctx, draft, page)
     await edit(message, ctx, "ask_opd", draft.language, rows=rows, purpose=draft.purpose, **info)
     draft.opd_id = None
-    await ctx.db.run(members.save_draft, draft=draft)
+    await accounts.save_draft(ctx.db, draft=draft)
 
 
 async def choose_opd(
     update: Update, ctx: BotContext, draft: Registration, opd_id: int, message: Message | None
 ) -> None:
-    opd = await ctx.db.run(units.get_unit, unit_id=opd_id)
+    opd = await units.unit(ctx.db, unit_id=opd_id)
     if opd is None or opd.parent_id is not None:
         await answer(update, ctx, "button_stale", draft.language)
         return
-    children = await ctx.db.run(units.list_children, opd_id=opd_id)
+    children = await units.children(ctx.db, opd_id=opd_id)
     if not children:
         await choose_unit(update, ctx, draft, opd_id, message)
         return
@@ -375,8 +375,8 @@ async def show_unit_page(
     page: int,
     message: Message | None,
 ) -> None:
-    opd = await ctx.db.run(units.get_unit, unit_id=opd_id)
-    children = await ctx.db.run(units.list_children, opd_id=opd_id)
+    opd = await units.unit(ctx.db, unit_id=opd_id)
+    children = await units.children(ctx.db, opd_id=opd_id)
     if opd is None or not children:
         await show_opd_page(update, ctx, draft, 0, message)
         return
@@ -386,14 +386,14 @@ async def show_unit_page(
         message, ctx, "ask_unit", draft.language, rows=rows, opd=opd, page=page + 1, pages=pages
     )
     draft.opd_id = opd_id
-    await ctx.db.run(members.save_draft, draft=draft)
+    await accounts.save_draft(ctx.db, draft=draft)
 
 
 async def choose_unit(
     update: Update, ctx: BotContext, draft: Registration, unit_id: int, message: Message | None
 ) -> None:
-    unit = await ctx.db.run(units.get_unit, unit_id=unit_id)
-    children = await ctx.db.run(units.list_children, opd_id=unit_id) if unit else []
+    unit = await units.unit(ctx.db, unit_id=unit_id)
+    children = await units.children(ctx.db, opd_id=unit_id) if unit else []
     if unit is None or children:
         # A forged id, a unit removed meanwhile, or an OPD that has unit kerja.
         await answer(update, ctx, "button_stale", draft.language)
@@ -403,10 +403,9 @@ async def choose_unit(
     draft.unit_id = unit.id
     draft.opd_id = unit.parent_id or unit.id
     if draft.purpose == "change_unit":
-        await ctx.db.run(
-            members.update_member, telegram_user_id=draft.telegram_user_id, unit_id=unit.id
+        await accounts.move_to_unit(
+            ctx.db, telegram_user_id=draft.telegram_user_id, unit_id=unit.id
         )
-        await ctx.db.run(members.delete_draft, telegram_user_id=draft.telegram_user_id)
         await send(update, ctx, "unit_changed", draft.language, unit=unit)
         if ctx.deps.programme is not None:
             await ctx.deps.programme.member_joined()  # the unit may lie in a new zone
@@ -420,8 +419,8 @@ async def finish(
 ) -> None:
     superadmins = set(ctx.deps.settings.superadmin_ids)
     role = Role.SUPERADMIN if draft.telegram_user_id in superadmins else Role.MEMBER
-    member = await ctx.db.run(
-        members.complete_registration, telegram_user_id=draft.telegram_user_id, role=role
+    member = await accounts.complete_registration(
+        ctx.db, telegram_user_id=draft.telegram_user_id, role=role
     )
     if member is None:
         # The chosen unit disappeared between the summary and the press: choose again.

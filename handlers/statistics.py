@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.core.deps import BotContext
-from db.queries import audit, units
+from bot.members import statistics as stats
 from handlers.admin_common import require_admin
 from handlers.common import send
 
@@ -21,9 +21,7 @@ async def statistics(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "statistics")
     if admin is None:
         return
-    rows = await ctx.db.run(units.count_by_opd)
-    total = sum(count for _, count in rows)
-    await ctx.db.run(
-        audit.record, actor_user_id=admin.telegram_user_id, action="statistics", audience_size=total
+    counts = await stats.members_per_opd(ctx.db, actor_user_id=admin.telegram_user_id)
+    await send(
+        update, ctx, "statistics", admin.language, opds=counts.opds[:MAX_ROWS], total=counts.total
     )
-    await send(update, ctx, "statistics", admin.language, opds=rows[:MAX_ROWS], total=total)

@@ -230,6 +230,18 @@ def set_role(*, session: Session, member_id: int, role: str) -> MemberInfo | Non
     return _info(session, member)
 
 
+def set_show_name(*, session: Session, member_id: int, on: bool | None, flip: bool) -> bool:
+    """Whether boards show the member's name: set to `on`, or switched with `flip`."""
+    row = session.get(Member, member_id)
+    assert row is not None
+    if on is not None:
+        row.show_name = on
+    elif flip:
+        row.show_name = not row.show_name
+    session.add(row)
+    return row.show_name
+
+
 @dataclass(frozen=True)
 class RoleChange:
     telegram_user_id: int

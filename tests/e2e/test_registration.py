@@ -320,7 +320,7 @@ async def test_webhook_mode_with_secret_token(sandbox, settings, kediri: Databas
 async def test_a_failure_is_apologised_for_and_logged_without_personal_data(
     bot, sandbox, kediri: Database, monkeypatch, caplog
 ) -> None:
-    import handlers.common
+    import db.queries.members
 
     user = sandbox.user("Nama Rahasia")
     await register(user, BUDI)
@@ -330,7 +330,7 @@ async def test_a_failure_is_apologised_for_and_logged_without_personal_data(
     def broken(**_: object) -> None:
         raise RuntimeError(secret)
 
-    monkeypatch.setattr(handlers.common, "get_member", broken)
+    monkeypatch.setattr(db.queries.members, "get_member", broken)
     await user.send("/profil")
     await expect(user, "terjadi kesalahan")
     assert "RuntimeError" in caplog.text
