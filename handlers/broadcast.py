@@ -15,12 +15,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotContext
+from bot.delivery import outbox
 from bot.delivery.broadcasts import launch
 from bot.delivery.message import ComposeError, Draft, payload, validate
 from bot.delivery.progress import progress_view
+from bot.members import audit, units
+from bot.members.accounts import MemberInfo
 from bot.members.unit_search import search_words
-from db.queries import audit, outbox, units
-from db.queries.members import MemberInfo
 from handlers.admin_common import require_admin
 from handlers.common import Button, answer, close, edit, send
 from handlers.errors import Kind, recover
@@ -77,7 +78,7 @@ async def start(update: Update, ctx: BotContext) -> None:
         ("admins", {"type": "admins"}),
         ("inactive", {"type": "inactive", "since": since}),
     ):
-        counts[kind] = await ctx.db.run(outbox.count_audience, audience=audience)
+        counts[kind] = await outbox.audience_size(ctx.db, audience=audience)
     ctx.user_data[KEY] = {"step": "audience", "since": since, "unit_ids": []}  # type: ignore[index]
     lang = admin.language
     rows: list[list[Button]] = [
@@ -130,7 +131,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
         await _ask_message(update, ctx, admin, state, message)
     elif match["toggle"] and step == "units":
         unit_id = int(match["unit_id"])
-        unit = await ctx.db.run(units.get_unit, unit_id=unit_id)
+        unit = await units.unit(ctx.db, unit_id=unit_id)
         if unit is None:
             await answer(update, ctx, "button_stale", lang)
             return
@@ -170,10 +171,10 @@ async def _show_units(
     state: dict[str, Any],
     message: Message | None,
     page: int,
-    found: list[Any] | None = None,
+    found: list[units.UnitInfo] | None = None,
 ) -> None:
     chosen = set(state["unit_ids"])
-    items = found if found is not None else await ctx.db.run(units.list_opd)
+    items = found if found is not None else await units.opds(ctx.db)
     pages = max(1, math.ceil(len(items) / PAGE))
     page = min(max(page, 0), pages - 1)
     state["page"] = page
@@ -190,8 +191,8 @@ async def _show_units(
         rows.append(nav)
     count = 0
     if chosen:
-        count = await ctx.db.run(
-            outbox.count_audience, audience={"type": "units", "unit_ids": list(chosen)}
+        count = await outbox.audience_size(
+            ctx.db, audience={"type": "units", "unit_ids": list(chosen)}
         )
     rows.append([(ctx.renderer.label("bc_units_done", admin.language, n=count), "bc:ok")])
     rows.append([(ctx.renderer.label("cancel", admin.language), "bc:no")])
@@ -212,9 +213,7 @@ async def search_units(update: Update, ctx: BotContext, admin: MemberInfo, text:
     """While choosing units, typed text searches unit kerja and OPD by name."""
     state = _state(ctx)
     assert state is not None
-    found = await ctx.db.run(
-        units.search_units, words=search_words(text), limit=PAGE, leaves_only=False
-    )
+    found = await units.search(ctx.db, words=search_words(text), limit=PAGE, leaves_only=False)
     sent = await send(update, ctx, "bc_units_searching", admin.language)
     await _show_units(ctx, admin, state, sent, 0, found=found)
 
@@ -226,7 +225,7 @@ async def _ask_message(
     state: dict[str, Any],
     message: Message | None,
 ) -> None:
-    count = await ctx.db.run(outbox.count_audience, audience=state["audience"])
+    count = await outbox.audience_size(ctx.db, audience=state["audience"])
     # Shown first: if Telegram refuses the edit, the audience buttons still work.
     await edit(message, ctx, "bc_ask_message", admin.language, count=count)
     state["count"] = count
@@ -344,9 +343,8 @@ async def _create(
 ) -> None:
     assert update.effective_chat is not None
     ctx.user_data.pop(KEY, None)  # type: ignore[union-attr]
-    info = await ctx.db.run(
-        outbox.create_broadcast,
-        kind="broadcast",
+    info = await outbox.create_broadcast(
+        ctx.db,
         created_by=admin.telegram_user_id,
         audience=state["audience"],
         content=state["draft"],
@@ -354,8 +352,8 @@ async def _create(
         scheduled_at=scheduled_at,
         status_chat_id=update.effective_chat.id,
     )
-    await ctx.db.run(
-        audit.record,
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="broadcast_schedule" if scheduled_at else "broadcast_send",
         detail={"broadcast_id": info.id, "audience": state["audience"]},
@@ -383,8 +381,8 @@ async def _create(
         # The broadcast is stored: it goes out whether or not its status message did.
         await recover(update, ctx, exc, then="bc_list")
     if status is not None:
-        await ctx.db.run(
-            outbox.set_status_message,
+        await outbox.set_status_message(
+            ctx.db,
             broadcast_id=info.id,
             chat_id=status.chat_id,
             message_id=status.message_id,
@@ -396,9 +394,9 @@ async def _create(
 async def retry(
     update: Update, ctx: BotContext, admin: MemberInfo, broadcast_id: int, message: Message | None
 ) -> None:
-    count = await ctx.db.run(outbox.retry_failed, broadcast_id=broadcast_id)
-    await ctx.db.run(
-        audit.record,
+    count = await outbox.retry_failed(ctx.db, broadcast_id=broadcast_id)
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="broadcast_retry",
         detail={"broadcast_id": broadcast_id},
@@ -415,10 +413,10 @@ async def list_broadcasts(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "broadcast_list")
     if admin is None:
         return
-    items = await ctx.db.run(outbox.list_broadcasts, limit=10, kind="broadcast")
+    items = await outbox.broadcasts(ctx.db, limit=10)
     shown = []
     for info in items:
-        progress = await ctx.db.run(outbox.progress, broadcast_id=info.id)
+        progress = await outbox.progress(ctx.db, broadcast_id=info.id)
         preview = re.sub(r"<[^>]+>", "", info.content.get("html", ""))[:60]
         shown.append({"info": info, "p": progress, "preview": preview})
     await send(
@@ -430,9 +428,7 @@ async def cancel_menu(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "broadcast_cancel")
     if admin is None:
         return
-    items = await ctx.db.run(
-        outbox.list_broadcasts, limit=10, statuses=["scheduled", "running"], kind="broadcast"
-    )
+    items = await outbox.broadcasts(ctx.db, limit=10, statuses=["scheduled", "running"])
     rows = [
         [
             (
@@ -448,14 +444,14 @@ async def cancel_menu(update: Update, ctx: BotContext) -> None:
 async def stop(
     update: Update, ctx: BotContext, admin: MemberInfo, broadcast_id: int, message: Message | None
 ) -> None:
-    cancelled = await ctx.db.run(outbox.cancel, broadcast_id=broadcast_id)
+    cancelled = await outbox.cancel(ctx.db, broadcast_id=broadcast_id)
     if cancelled is None:
         await answer(update, ctx, "button_stale", admin.language)
         return
     await answer(update, ctx)
     ctx.deps.unschedule_broadcast(broadcast_id)
-    await ctx.db.run(
-        audit.record,
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="broadcast_cancel",
         detail={"broadcast_id": broadcast_id},

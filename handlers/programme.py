@@ -16,13 +16,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.core.calendar import zone_label
 from bot.core.deps import BotContext
+from bot.delivery import outbox
+from bot.members import audit, units
+from bot.members.accounts import MemberInfo
 from bot.members.unit_search import search_words
+from bot.programme import slots as prog
+from bot.programme.slots import DAILY, QUIZ, Slot
 from bot.programme.value_message import send_daily
 from bot.quiz.rounds import send_quiz_round
-from db.queries import audit, outbox, units
-from db.queries import programme as prog
-from db.queries.members import MemberInfo
-from db.queries.programme import DAILY, QUIZ, Slot
 from handlers.admin_common import require_admin
 from handlers.common import Button, answer, close, edit, send
 from handlers.errors import recover
@@ -87,9 +88,9 @@ def _overview_rows(ctx: BotContext, lang: str, slots: list[Slot]) -> list[list[B
 
 async def _overview(ctx: BotContext) -> dict[str, Any]:
     return {
-        "slots": await ctx.db.run(prog.slots),
+        "slots": await prog.all_slots(ctx.db),
         "next_runs": _next_runs(ctx),
-        "paused": await ctx.db.run(prog.paused),
+        "paused": await prog.is_paused(ctx.db),
     }
 
 
@@ -141,7 +142,7 @@ async def _show_slot(
     picker: str | None = None,
     hour: int | None = None,
 ) -> None:
-    slot = await ctx.db.run(prog.get_slot, key=key)
+    slot = await prog.slot(ctx.db, key=key)
     if slot is None:
         return
     lang = admin.language
@@ -163,7 +164,7 @@ async def _show_slot(
         rows=rows,
         slot=slot,
         next_run=_next_runs(ctx).get(key),
-        paused=await ctx.db.run(prog.paused),
+        paused=await prog.is_paused(ctx.db),
         picker=picker,
         hour=hour,
     )
@@ -245,7 +246,7 @@ async def _change(
     new: Any,
 ) -> None:
     """Store one field of a slot, audit it, re-plan the scheduler and show the result."""
-    slot = await ctx.db.run(prog.get_slot, key=key)
+    slot = await prog.slot(ctx.db, key=key)
     if slot is None:
         await answer(update, ctx, "button_stale", admin.language)
         return
@@ -254,9 +255,9 @@ async def _change(
         # Pressing the current choice again: nothing to store, audit or re-draw.
         await answer(update, ctx)
         return
-    await ctx.db.run(prog.update_slot, key=key, by=admin.telegram_user_id, **{field: new})
-    await ctx.db.run(
-        audit.record,
+    await prog.change_slot(ctx.db, key=key, by=admin.telegram_user_id, field=field, value=new)
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="programme_change",
         detail={"slot": key, "field": field, "old": old, "new": new},
@@ -270,7 +271,7 @@ async def _change(
 async def _toggle(
     update: Update, ctx: BotContext, admin: MemberInfo, message: Message | None, m: re.Match[str]
 ) -> None:
-    slot = await ctx.db.run(prog.get_slot, key=m["slot"])
+    slot = await prog.slot(ctx.db, key=m["slot"])
     if slot is None:
         await answer(update, ctx, "button_stale", admin.language)
         return
@@ -286,7 +287,7 @@ async def _set_time(
 async def _day(
     update: Update, ctx: BotContext, admin: MemberInfo, message: Message | None, m: re.Match[str]
 ) -> None:
-    slot = await ctx.db.run(prog.get_slot, key=m["slot"])
+    slot = await prog.slot(ctx.db, key=m["slot"])
     if slot is None:
         await answer(update, ctx, "button_stale", admin.language)
         return
@@ -331,8 +332,8 @@ async def _send_now(update: Update, ctx: BotContext, kind: str, action: str) -> 
     if not text.strip():
         await _ask_confirmation(update, ctx, admin, kind, None, None)
         return
-    found = await ctx.db.run(
-        units.search_units, words=search_words(text), limit=UNIT_CHOICES, leaves_only=False
+    found = await units.search(
+        ctx.db, words=search_words(text), limit=UNIT_CHOICES, leaves_only=False
     )
     if len(found) == 1:
         await _ask_confirmation(update, ctx, admin, kind, found[0], None)
@@ -356,7 +357,7 @@ async def _send_now(update: Update, ctx: BotContext, kind: str, action: str) -> 
 async def _pick_unit(
     update: Update, ctx: BotContext, admin: MemberInfo, message: Message | None, m: re.Match[str]
 ) -> None:
-    unit = await ctx.db.run(units.get_unit, unit_id=int(m["unit_id"]))
+    unit = await units.unit(ctx.db, unit_id=int(m["unit_id"]))
     if unit is None:
         await answer(update, ctx, "button_stale", admin.language)
         return
@@ -380,8 +381,8 @@ async def _ask_confirmation(
 ) -> None:
     """The audience size and Kirim / Batal; in place of the unit list when picked there."""
     audience: dict[str, Any] = {"type": "units", "unit_ids": [unit.id]} if unit else {"type": "all"}
-    count = await ctx.db.run(outbox.count_audience, audience=audience)
-    quiz = await ctx.db.run(prog.get_slot, key=QUIZ) if kind == "k" else None
+    count = await outbox.audience_size(ctx.db, audience=audience)
+    quiz = await prog.slot(ctx.db, key=QUIZ) if kind == "k" else None
     rows: list[list[Button]] = []
     if count:
         # The token is used once: a second press of the same (or an older) button finds
@@ -430,7 +431,7 @@ async def _confirm(
         )
         action = "send_value_now"
     else:
-        quiz = await ctx.db.run(prog.get_slot, key=QUIZ)
+        quiz = await prog.slot(ctx.db, key=QUIZ)
         broadcast_id, count = await send_quiz_round(
             ctx.deps,
             audience,
@@ -440,8 +441,8 @@ async def _confirm(
             created_by=admin.telegram_user_id,
         )
         action = "send_quiz_now"
-    await ctx.db.run(
-        audit.record,
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action=action,
         detail={"broadcast_id": broadcast_id, "audience": audience, "day": day.isoformat()},
@@ -464,11 +465,9 @@ async def _confirm(
 
 async def _admin_zone(ctx: BotContext, admin: MemberInfo) -> str:
     """The admin's unit zone: "today" for a send-now is the admin's own local date."""
-    if admin.unit_id is not None:
-        unit = await ctx.db.run(units.get_unit, unit_id=admin.unit_id)
-        if unit is not None:
-            return unit.timezone
-    return ctx.deps.settings.default_timezone
+    return await units.zone(
+        ctx.db, unit_id=admin.unit_id, default=ctx.deps.settings.default_timezone
+    )
 
 
 # --- pause and resume -------------------------------------------------------------------------
@@ -487,9 +486,9 @@ async def _set_paused(update: Update, ctx: BotContext, *, on: bool) -> None:
     admin = await require_admin(update, ctx, action)
     if admin is None:
         return
-    changed = await ctx.db.run(prog.set_paused, on=on, by=admin.telegram_user_id)
-    await ctx.db.run(
-        audit.record,
+    changed = await prog.set_paused(ctx.db, on=on, by=admin.telegram_user_id)
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action=action,
         detail={"changed": changed},
