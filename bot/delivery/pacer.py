@@ -51,6 +51,8 @@ class Limits:
 HUNG = 10.0
 # How long the quickest answer is remembered as the network's own delay.
 BASELINE_PERIOD = 10.0
+# Private chats remembered before the idle ones are forgotten.
+SWEEP_AT = 20_000
 
 
 class Ticket:
@@ -97,6 +99,7 @@ class _Gate:
         self.waiters: deque[asyncio.Future[Ticket]] = deque()
         self.timer: asyncio.TimerHandle | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.full = False  # the count, not the grid, holds the next send back
 
     # --- the count ---------------------------------------------------------------------------
 
@@ -122,10 +125,12 @@ class _Gate:
         interval = self.interval()
         at = max(now, self.pacer.paused_until, self.last + interval / 2)
         at = max(at, self.next)  # grid points are never skipped, only caught up
+        self.full = False
         if len(self.sent) >= self.count:  # cheap bound first: most grants stop here
             ends = self.counted(at)
             excess = len(ends) - self.count + 1
             if excess > 0:
+                self.full = True
                 ends.sort()
                 free = ends[excess - 1]
                 # Waiting for an answer: its arrival wakes us; look again meanwhile.
@@ -149,7 +154,7 @@ class _Gate:
         now = self.pacer.now()
         ticket.answered = now
         self.pacer.observe(now - ticket.left)
-        if self.waiters:
+        if self.waiters and self.full:  # an answer can only bring a full count's end nearer
             self.kick()
 
     # --- waiting -----------------------------------------------------------------------------
@@ -258,6 +263,7 @@ class Pacer:
         self._overall = _Gate(self, limits.per_second)
         self._paid = _Gate(self, limits.paid_per_second)
         self._private: dict[int, _Private] = {}
+        self._sweep_at = SWEEP_AT
         self._groups: dict[int, _Group] = {}
         self._factor = 1.0
         self._last_429 = -1e9
@@ -332,7 +338,7 @@ class Pacer:
         if chat_id > 0:
             state = self._private.get(chat_id)
             if state is None:
-                if len(self._private) > 20_000:
+                if len(self._private) >= self._sweep_at:
                     self._forget_idle()
                 state = self._private[chat_id] = _Private()
             return state
@@ -344,6 +350,8 @@ class Pacer:
         self._private = {
             c: s for c, s in self._private.items() if s.wait(self, now) > 0 or s.sent or s.reserved
         }
+        # Not again until the map has doubled: a sweep that frees little must stay rare.
+        self._sweep_at = max(SWEEP_AT, 2 * len(self._private))
 
     # --- 429s ------------------------------------------------------------------------------
 
