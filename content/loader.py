@@ -322,7 +322,7 @@ def _load_prompts(root: Path, content: Content) -> None:
         if not isinstance(text, str) or not text.strip() or len(text) > PROMPT_MAX:
             errors.append(f"text must be 1-{PROMPT_MAX} characters")
         content.problems.extend(Problem(name, label, e) for e in errors)
-        if not errors:
+        if not errors and isinstance(text, str):
             content.prompts.append(
                 Prompt(id=label, value=raw["value"], guideline=raw["guideline"], text=text.strip())
             )

@@ -134,7 +134,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
     """Context per template; several where a template branches."""
     unit = SampleUnit()
     member = SampleMember()
-    plain = [{}]
+    plain: list[dict[str, Any]] = [{}]
     return {
         "welcome": plain,
         "consent": plain,

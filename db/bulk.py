@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert, Update
 from sqlmodel import Session
 
-_PG = postgresql.dialect()
+# SQLAlchemy's dialect constructors carry no annotations.
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def _postgres(session: Session) -> bool:

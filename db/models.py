@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,9 +18,13 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     TypeDecorator,
     UniqueConstraint,
     false,
+)
+from sqlalchemy import (
+    inspect as inspect_model,
 )
 from sqlalchemy import (
     text as sql_text,
@@ -467,3 +471,8 @@ class UnitValueScore(SQLModel, table=True):
     value: str = Field(sa_column=Column(String(2), primary_key=True))
     answered: int = Field(default=0)
     correct: int = Field(default=0)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table (SQLModel declares no `__table__` a type checker can see)."""
+    return cast(Table, inspect_model(model).local_table)

@@ -447,10 +447,10 @@ def _close_html_entity(
         ):
             last["language"] = argument
         else:
-            entity: dict[str, Any] = {"type": "code", "offset": offset, "length": length}
+            code: dict[str, Any] = {"type": "code", "offset": offset, "length": length}
             if argument:
-                entity["language"] = argument
-            entities.append(entity)
+                code["language"] = argument
+            entities.append(code)
     elif tag == "blockquote":
         kind = "expandable_blockquote" if argument == "1" else "blockquote"
         entities.append({"type": kind, "offset": offset, "length": length})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from sqlmodel import Session, select
 
@@ -19,7 +20,21 @@ class SyncResult:
     retired: int
 
 
-def _values(q: Question) -> dict[str, object]:
+class QuestionValues(TypedDict):
+    """A question's stored fields other than its id, source and state."""
+
+    value: str
+    guideline: str
+    difficulty: int
+    kind: str
+    scene: str | None
+    question: str
+    options: list[str]
+    correct: int
+    explanation: str
+
+
+def _values(q: Question) -> QuestionValues:
     return {
         "value": q.value,
         "guideline": q.guideline,
@@ -41,7 +56,7 @@ def _upsert(session: Session, items: Sequence[Question], source: str) -> tuple[i
         row = existing.get(q.id)
         values = _values(q)
         if row is None:
-            session.add(QuestionRow(id=q.id, source=source, **values))  # type: ignore[arg-type]
+            session.add(QuestionRow(id=q.id, source=source, **values))
             added += 1
         elif any(getattr(row, k) != v for k, v in values.items()) or not row.active:
             for key, value in values.items():
@@ -69,21 +84,22 @@ def sync_bank(
             retired += 1
     prompt_rows = {p.id: p for p in session.exec(select(PromptRow)).all()}
     for p in prompts:
-        row = prompt_rows.get(p.id)
-        if row is None:
+        prompt = prompt_rows.get(p.id)
+        if prompt is None:
             session.add(PromptRow(id=p.id, value=p.value, guideline=p.guideline, text=p.text))
-        elif (row.value, row.guideline, row.text, row.active) != (
+        elif (prompt.value, prompt.guideline, prompt.text, prompt.active) != (
             p.value,
             p.guideline,
             p.text,
             True,
         ):
-            row.value, row.guideline, row.text, row.active = p.value, p.guideline, p.text, True
-            row.updated_at = utcnow()
+            prompt.value, prompt.guideline, prompt.text = p.value, p.guideline, p.text
+            prompt.active = True
+            prompt.updated_at = utcnow()
     listed_prompts = {p.id for p in prompts}
-    for row in prompt_rows.values():
-        if row.id not in listed_prompts and row.active:
-            row.active = False
+    for prompt in prompt_rows.values():
+        if prompt.id not in listed_prompts and prompt.active:
+            prompt.active = False
     return SyncResult(added, updated, retired)
 
 

@@ -143,7 +143,9 @@ def erase_member(*, session: Session, telegram_user_id: int) -> bool:
 
 
 def count_members(*, session: Session) -> int:
-    return session.exec(select(func.count(Member.id)).where(col(Member.deleted_at).is_(None))).one()
+    return session.exec(
+        select(func.count(col(Member.id))).where(col(Member.deleted_at).is_(None))
+    ).one()
 
 
 def get_draft(*, session: Session, telegram_user_id: int) -> Registration | None:

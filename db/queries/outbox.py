@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, func, insert, update
+from sqlalchemy import Integer, Select, bindparam, cast, func, insert, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -21,6 +22,7 @@ from db.models import (
     Member,
     Role,
     Unit,
+    table_of,
     utcnow,
 )
 
@@ -125,20 +127,23 @@ def _broadcast_info(b: Broadcast) -> BroadcastInfo:
 # --- audiences -------------------------------------------------------------------------------
 
 
-def _audience_query(audience: dict[str, Any]) -> Any:
-    opd = Unit.__table__.alias("opd")
+def _audience_query(
+    audience: dict[str, Any],
+) -> Select[int | None, int, str | None, str, str, str]:
+    opd = table_of(Unit).alias("opd")
+    # Six columns: SQLAlchemy's own select is typed that far, SQLModel's only to four.
     query = (
-        select(
-            Member.id,
-            Member.chat_id,
-            Member.full_name,
-            Unit.name,
+        select_columns(
+            col(Member.id),
+            col(Member.chat_id),
+            col(Member.full_name),
+            col(Unit.name),
             func.coalesce(opd.c.name, Unit.name),
-            Member.language,
+            col(Member.language),
         )
-        .join(Unit, Unit.id == Member.unit_id)
+        .join(Unit, col(Unit.id) == Member.unit_id)
         .outerjoin(opd, opd.c.id == Unit.parent_id)
-        .where(col(Member.deleted_at).is_(None), Member.reachable)
+        .where(col(Member.deleted_at).is_(None), col(Member.reachable))
     )
     kind = audience.get("type", "all")
     if kind == "units":
@@ -153,14 +158,14 @@ def _audience_query(audience: dict[str, Any]) -> Any:
             col(Member.last_active_at).is_(None) | (col(Member.last_active_at) < since)
         )
     elif kind == "timezone":
-        query = query.where(Unit.timezone == audience["timezone"])
+        query = query.where(col(Unit.timezone) == audience["timezone"])
     elif kind == "members":
         query = query.where(col(Member.id).in_([int(i) for i in audience.get("member_ids", [])]))
-    return query.order_by(Member.id)
+    return query.order_by(col(Member.id))
 
 
 def audience_members(*, session: Session, audience: dict[str, Any]) -> list[Recipient]:
-    rows = session.exec(_audience_query(audience)).all()
+    rows = session.execute(_audience_query(audience)).all()
     return [Recipient(r[0], r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
 
 
@@ -272,26 +277,32 @@ def cancel(*, session: Session, broadcast_id: int) -> int | None:
         BroadcastStatus.RUNNING,
     ):
         return None
-    result = session.execute(
+    result = session.exec(
         update(Delivery)
-        .where(Delivery.broadcast_id == broadcast_id, Delivery.state == DeliveryState.PENDING)
+        .where(
+            col(Delivery.broadcast_id) == broadcast_id,
+            col(Delivery.state) == DeliveryState.PENDING,
+        )
         .values(state=DeliveryState.CANCELLED)
     )
     broadcast.status = BroadcastStatus.CANCELLED
     broadcast.finished_at = utcnow()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 def retry_failed(*, session: Session, broadcast_id: int) -> int:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status == BroadcastStatus.CANCELLED:
         return 0
-    result = session.execute(
+    result = session.exec(
         update(Delivery)
-        .where(Delivery.broadcast_id == broadcast_id, Delivery.state == DeliveryState.FAILED)
+        .where(
+            col(Delivery.broadcast_id) == broadcast_id,
+            col(Delivery.state) == DeliveryState.FAILED,
+        )
         .values(state=DeliveryState.PENDING, attempts=0, error=None, next_attempt_at=utcnow())
     )
-    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = int(result.rowcount or 0)
     if count:
         broadcast.status = BroadcastStatus.RUNNING
         broadcast.finished_at = None
@@ -322,7 +333,7 @@ def finish_done(*, session: Session) -> list[int]:
     running = session.exec(
         select(Broadcast.id).where(Broadcast.status == BroadcastStatus.RUNNING)
     ).all()
-    finished = []
+    finished: list[int] = []
     for broadcast_id in running:
         open_rows = session.exec(
             select(func.count())
@@ -331,10 +342,10 @@ def finish_done(*, session: Session) -> list[int]:
         ).one()
         if open_rows == 0:
             broadcast = session.get(Broadcast, broadcast_id)
-            assert broadcast is not None
+            assert broadcast is not None and broadcast.id is not None
             broadcast.status = BroadcastStatus.DONE
             broadcast.finished_at = utcnow()
-            finished.append(broadcast_id)
+            finished.append(broadcast.id)
     return finished
 
 
@@ -344,13 +355,13 @@ def finish_done(*, session: Session) -> list[int]:
 def due(*, session: Session, now: datetime, limit: int, after_id: int = 0) -> list[DueRow]:
     rows = session.exec(
         select(Delivery, Broadcast.paid, Broadcast.kind)
-        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .join(Broadcast, col(Broadcast.id) == Delivery.broadcast_id)
         .where(
             Delivery.state == DeliveryState.PENDING,
             Delivery.next_attempt_at <= now,
             col(Delivery.id) > after_id,
         )
-        .order_by(Delivery.id)
+        .order_by(col(Delivery.id))
         .limit(limit)
     ).all()
     return [
@@ -379,7 +390,7 @@ def mark_sending(*, session: Session, ids: Sequence[int]) -> set[int]:
     """Claim rows that are still pending; a row cancelled meanwhile is not claimed."""
     if not ids:
         return set()
-    table = Delivery.__table__
+    table = table_of(Delivery)
     claimed = session.execute(
         update(table)
         .where(table.c.id.in_(list(ids)), table.c.state == DeliveryState.PENDING)
@@ -392,7 +403,7 @@ def mark_sending(*, session: Session, ids: Sequence[int]) -> set[int]:
 def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
     """Write a batch of send results in one transaction."""
     now = utcnow()
-    table = Delivery.__table__
+    table = table_of(Delivery)
     # The common case, plain sends, in one executemany without the ORM's bookkeeping.
     plain = [
         {"b_id": o.id, "b_message_id": o.message_id}
@@ -443,22 +454,25 @@ def migrate_chat(*, session: Session, old_chat_id: int, new_chat_id: int) -> Non
     """A group became a supergroup: every open row and the unit's link follow it."""
     session.execute(
         update(Delivery)
-        .where(Delivery.chat_id == old_chat_id, Delivery.state == DeliveryState.PENDING)
+        .where(
+            col(Delivery.chat_id) == old_chat_id,
+            col(Delivery.state) == DeliveryState.PENDING,
+        )
         .values(chat_id=new_chat_id)
     )
     session.execute(
-        update(Unit).where(Unit.group_chat_id == old_chat_id).values(group_chat_id=new_chat_id)
+        update(Unit).where(col(Unit.group_chat_id) == old_chat_id).values(group_chat_id=new_chat_id)
     )
 
 
 def recover(*, session: Session) -> int:
     """After a crash: rows left "sending" count as sent, unconfirmed (never sent twice)."""
-    result = session.execute(
+    result = session.exec(
         update(Delivery)
-        .where(Delivery.state == DeliveryState.SENDING)
+        .where(col(Delivery.state) == DeliveryState.SENDING)
         .values(state=DeliveryState.SENT, unconfirmed=True, sent_at=utcnow())
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 def retry_time(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NotRequired, TypedDict
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -13,9 +14,16 @@ from db.models import Member, ProgrammeRun, ProgrammeSlot, Setting, Unit, utcnow
 DAILY, QUIZ, LEADERBOARD = "nilai", "kuis", "peringkat"
 SLOT_ORDER = (DAILY, QUIZ, LEADERBOARD)
 
+
+class SlotDefaults(TypedDict):
+    time: str
+    days: list[int]
+    questions: NotRequired[int]
+
+
 # The sensible default: the value at 07:30 on working days, quizzes Tuesday and Thursday
 # at 10:00, the weekly leaderboard on Friday at 15:00, all in each unit's local time.
-DEFAULT_SLOTS: dict[str, dict[str, object]] = {
+DEFAULT_SLOTS: dict[str, SlotDefaults] = {
     DAILY: {"time": "07:30", "days": [1, 2, 3, 4, 5]},
     QUIZ: {"time": "10:00", "days": [2, 4], "questions": 3},
     LEADERBOARD: {"time": "15:00", "days": [5]},
@@ -52,7 +60,7 @@ def ensure_defaults(*, session: Session) -> None:
     existing = set(session.exec(select(ProgrammeSlot.key)).all())
     for key, fields in DEFAULT_SLOTS.items():
         if key not in existing:
-            session.add(ProgrammeSlot(key=key, **fields))  # type: ignore[arg-type]
+            session.add(ProgrammeSlot(key=key, **fields))
 
 
 def slots(*, session: Session) -> list[Slot]:
@@ -89,7 +97,7 @@ def update_slot(
     if questions is not None:
         row.questions = questions
     if window_minutes is not False:
-        row.window_minutes = window_minutes  # type: ignore[assignment]
+        row.window_minutes = window_minutes
     row.updated_by = by
     row.updated_at = utcnow()
     session.add(row)

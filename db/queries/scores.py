@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from db import bulk
-from db.models import MemberDay, Score, UnitValueScore
+from db.models import MemberDay, Score, UnitValueScore, table_of
 
 ALL = "all"
 
@@ -82,14 +82,14 @@ def add_scores(*, session: Session, changes: Iterable[ScoreChange]) -> None:
                 unit["correct"] += change.correct
     bulk.upsert_adding(
         session,
-        Score.__table__,  # type: ignore[arg-type]
+        table_of(Score),
         list(members.values()),
         ["member_id", "period"],
         list(COUNTERS),
     )
     bulk.upsert_adding(
         session,
-        UnitValueScore.__table__,  # type: ignore[arg-type]
+        table_of(UnitValueScore),
         list(units.values()),
         ["unit_id", "period", "value"],
         ["answered", "correct"],
@@ -113,7 +113,7 @@ def mark_day(*, session: Session, member_id: int, day: date, kind: str = "active
 def member_days(*, session: Session, member_id: int, since: date) -> tuple[set[date], set[date]]:
     """(active days, shield days) from `since` on."""
     rows = session.exec(
-        select(MemberDay.day, MemberDay.kind).where(
+        select(col(MemberDay.day), MemberDay.kind).where(
             MemberDay.member_id == member_id, col(MemberDay.day) >= since
         )
     ).all()

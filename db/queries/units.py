@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from db.models import Member, Unit, utcnow
+from db.models import Member, Unit, table_of, utcnow
 
 
 @dataclass(frozen=True)
@@ -107,17 +107,18 @@ def search_units(
 
 def count_by_opd(*, session: Session) -> list[tuple[str, int]]:
     """Active members per OPD (members of a unit kerja count for its OPD)."""
-    opd = Unit.__table__.alias("opd")
-    leaf = Unit.__table__.alias("leaf")
+    opd = table_of(Unit).alias("opd")
+    leaf = table_of(Unit).alias("leaf")
     top = func.coalesce(leaf.c.parent_id, leaf.c.id)
-    rows = session.exec(  # type: ignore[call-overload]
-        select(opd.c.name, func.count(Member.id))
+    members = func.count(col(Member.id))
+    rows = session.exec(
+        select(opd.c.name, members)
         .select_from(Member)
         .join(leaf, leaf.c.id == Member.unit_id)
         .join(opd, opd.c.id == top)
         .where(col(Member.deleted_at).is_(None))
         .group_by(opd.c.name)
-        .order_by(func.count(Member.id).desc(), opd.c.name)
+        .order_by(members.desc(), opd.c.name)
     ).all()
     return [(name, count) for name, count in rows]
 
