@@ -373,7 +373,7 @@ class Control:
         body = await self._body(request)
         allowed = {"method", "times", "after", "chat_id", "error_code", "description"}
         allowed |= {"retry_after"}
-        allowed |= {"hang", "deliver", "drop"}
+        allowed |= {"hang", "deliver", "drop", "lose_reply"}
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise ControlError(400, f"unknown fields: {', '.join(unknown)}")
@@ -389,6 +389,7 @@ class Control:
             hang=number("hang", float),
             deliver=bool(body.get("deliver", True)),
             drop=bool(body.get("drop", False)),
+            lose_reply=bool(body.get("lose_reply", False)),
             times=int(body.get("times", 1)),
             chat_id=number("chat_id", int),
             after=int(body.get("after", 0)),

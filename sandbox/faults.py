@@ -10,7 +10,10 @@ of a reply). Each call it catches then, instead of taking effect:
 * ``hang``: waits ``hang`` seconds first (long enough, the client times out); the call then
   takes effect anyway, as a request Telegram received but answered too late does, unless
   ``deliver`` is false, in which case the connection is dropped after the wait;
-* ``drop``: closes the connection without an answer (the client sees a network error).
+* ``drop``: closes the connection without an answer (the client sees a network error);
+* ``lose_reply``: the call takes effect, then the connection is closed before the answer,
+  as when a reset hits after Telegram received the request: the client cannot tell it
+  from ``drop``, but the message is there.
 
 Injected faults are recorded in ``Sandbox.calls`` (status 0 for a dropped connection) and
 in ``Sandbox.events`` (kind ``injected_fault``), never as violations: the bot did nothing
@@ -49,12 +52,15 @@ class Fault:
     hang: float | None = None
     deliver: bool = True
     drop: bool = False
+    lose_reply: bool = False
     after: int = 0
 
     def __post_init__(self) -> None:
-        actions = sum((self.error_code is not None, self.hang is not None, self.drop))
+        actions = sum(
+            (self.error_code is not None, self.hang is not None, self.drop, self.lose_reply)
+        )
         if actions != 1:
-            raise ValueError("a fault needs exactly one of error_code, hang or drop")
+            raise ValueError("a fault needs exactly one of error_code, hang, drop or lose_reply")
         if self.times < 1:
             raise ValueError("times must be at least 1")
         if self.after < 0:
@@ -88,6 +94,8 @@ class Fault:
     def summary(self) -> str:
         if self.drop:
             return "connection dropped"
+        if self.lose_reply:
+            return "delivered, then the connection dropped before the answer"
         if self.hang is not None:
             return f"hung {self.hang:g} s" + ("" if self.deliver else ", then dropped")
         return f"{self.error_code} {self.error().description}"

@@ -385,6 +385,7 @@ class Sandbox:
         hang: float | None = None,
         deliver: bool = True,
         drop: bool = False,
+        lose_reply: bool = False,
         times: int = 1,
         chat_id: int | None = None,
         after: int = 0,
@@ -392,7 +393,8 @@ class Sandbox:
         """Make the next ``times`` calls of ``method`` (to ``chat_id`` only, if given; the
         first ``after`` of them go through) fail: answer ``error_code``/``description``
         (``retry_after`` for a 429), ``hang`` seconds (then take effect, or drop when
-        ``deliver`` is false), or ``drop`` the connection."""
+        ``deliver`` is false), ``drop`` the connection, or take effect and then drop it before
+        the answer (``lose_reply``)."""
         return self.faults.add(
             Fault(
                 method,
@@ -404,6 +406,7 @@ class Sandbox:
                 hang=hang,
                 deliver=deliver,
                 drop=drop,
+                lose_reply=lose_reply,
                 after=after,
             )
         )
@@ -412,6 +415,9 @@ class Sandbox:
         self, ctx: Ctx, method: str, params: JSON, fault: Fault, started: float
     ) -> Any:
         self.world.event("injected_fault", fault.summary(), method)
+        if fault.lose_reply:
+            await dispatch(ctx, method, params)
+            raise Dropped
         if fault.hang is None or not fault.deliver:
             await apply(fault)  # raises the error, or Dropped (after the wait)
         # Received but answered late: the call takes effect even when the client stopped

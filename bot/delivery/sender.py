@@ -288,12 +288,10 @@ class Sender:
             )
         except BadRequest as exc:
             return self._failed(row, exc.message)
-        except TimedOut as exc:
-            if _never_arrived(exc) and not sent:
-                return self._retry(row, "timeout before sending")
-            # The request may have reached Telegram: never send it twice.
-            return Outcome(row.id, DeliveryState.SENT, unconfirmed=True, error="read timeout")
-        except NetworkError as exc:
+        except NetworkError as exc:  # TimedOut included
+            if not _never_arrived(exc):
+                # The request may have reached Telegram: never send it twice.
+                return Outcome(row.id, DeliveryState.SENT, unconfirmed=True, error=_uncertain(exc))
             if sent:
                 return self._failed(row, "partly sent")
             return self._retry(row, exc.message)
@@ -375,11 +373,27 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
             await event.wait()
 
 
-def _never_arrived(exc: TimedOut) -> bool:
+def _never_arrived(exc: NetworkError) -> bool:
+    """Whether Telegram cannot have received the request, so sending it again is safe.
+
+    Only a failure before any byte was written qualifies: the connection was refused, never
+    opened, or never got a pool slot; or Telegram itself answered with an error (a 5xx, no
+    transport error behind it). A reset, a remote disconnect, a write or read failure or
+    time-out happen with the request on the wire: it may have arrived."""
     cause = exc.__cause__
-    return isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout) or (
-        "Pool timeout" in exc.message
-    )
+    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return True
+    if isinstance(cause, httpx.HTTPError):
+        return False
+    if isinstance(exc, TimedOut):
+        return "Pool timeout" in exc.message
+    return True
+
+
+def _uncertain(exc: NetworkError) -> str:
+    cause = exc.__cause__
+    kind = type(cause).__name__ if isinstance(cause, httpx.HTTPError) else type(exc).__name__
+    return f"may have arrived: {kind}"
 
 
 def _seconds(value: object) -> float:
