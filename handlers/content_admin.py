@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 from telegram import Document, InputFile, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext, PendingImport
+from bot.members import audit
+from bot.members.accounts import ADMIN_ROLES
+from bot.quiz import bank
 from bot.quiz.message import send_quiz
 from bot.quiz.poll import quiz_payload
 from content.loader import Question
 from content.xlsx import MAX_BYTES, SheetRejected, export_bytes, parse_sheet, template_bytes
-from db.queries import audit
-from db.queries import content as content_db
 from handlers import broadcast, messages
-from handlers.admin_common import ADMIN_ROLES, require_admin
+from handlers.admin_common import require_admin
 from handlers.common import HTML, answer, current_member, edit, send
 from handlers.errors import recover
 
@@ -27,15 +27,10 @@ log = logging.getLogger(__name__)
 
 PREVIEW = 3
 MAX_ERRORS_SHOWN = 25
+MB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class PendingImport:
-    file_unique_id: str
-    questions: list[Question]
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("soal_template", send_template, filters=private))
     app.add_handler(CommandHandler("soal_ekspor", export, filters=private))
@@ -61,9 +56,9 @@ async def export(update: Update, ctx: BotContext) -> None:
     if admin is None:
         return
     assert update.effective_chat is not None
-    questions = await ctx.db.run(content_db.active_questions)
-    await ctx.db.run(
-        audit.record,
+    questions = await bank.active_questions(ctx.db)
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="content_export",
         audience_size=len(questions),
@@ -96,14 +91,18 @@ async def on_document(update: Update, ctx: BotContext) -> None:
             ctx,
             "content_rejected",
             lang,
-            errors=[f"Berkas {document.file_size // (1024 * 1024)} MB; maksimal 5 MB."],
+            errors=[
+                ctx.renderer.label(
+                    "content_too_big", lang, mb=document.file_size // MB, max_mb=MAX_BYTES // MB
+                )
+            ],
             more=0,
         )
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     guideline_codes = ctx.deps.content.guideline_codes
-    ids = await ctx.db.run(content_db.bank_ids)
-    numbers = await ctx.db.run(content_db.next_hr_numbers)
+    ids = await bank.ids_in_use(ctx.db)
+    numbers = await bank.next_hr_numbers(ctx.db)
     reserved = frozenset(qid for qid, source in ids.items() if source == "bank")
     try:
         questions = await _parse(ctx, data, guideline_codes, reserved, numbers)
@@ -188,9 +187,9 @@ async def on_confirm(update: Update, ctx: BotContext) -> None:
     if query.data == "soal:no":
         await edit(message, ctx, "content_cancelled", admin.language)
         return
-    result = await ctx.db.run(content_db.import_questions, questions=pending.questions)
-    await ctx.db.run(
-        audit.record,
+    result = await bank.import_questions(ctx.db, questions=pending.questions)
+    await audit.record(
+        ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="content_import",
         detail={"added": result.added, "updated": result.updated},

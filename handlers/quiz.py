@@ -7,35 +7,28 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
 from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CommandHandler,
     PollAnswerHandler,
     filters,
 )
 
-from bot.core.deps import BotContext, Deps
-from bot.programme import activity
+from bot.core.deps import BotApp, BotContext, Deps
+from bot.members import accounts
 from bot.programme.daily import daily_value
+from bot.quiz import practice as practice_questions
 from bot.quiz.answers import Answer, AnswerResult
 from bot.quiz.message import send_quiz
 from bot.quiz.poll import quiz_payload
-from bot.quiz.rounds import note_sent
-from bot.quiz.selection import Candidate, Seen, choose, round_cycles
-from content.loader import Question
-from db.models import QuestionBox
-from db.queries import content as content_db
-from db.queries import quiz as quiz_db
 from handlers.common import HTML, current_member, send, user_language
 
 log = logging.getLogger(__name__)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("kuis", practice, filters=private))
     app.add_handler(CommandHandler("nilai", value_of_the_day, filters=private))
@@ -44,58 +37,36 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(PollAnswerHandler(_answer_then_stop), group=-1)
 
 
-def _practice_pick(
-    *, session: Session, member_id: int, today: object, seed: str
-) -> tuple[Question, int] | None:
-    bank = {q.id: q for q in content_db.active_questions(session=session)}
-    candidates = [Candidate(q.id, q.value, q.difficulty) for q in bank.values()]
-    boxes = session.exec(select(QuestionBox).where(col(QuestionBox.member_id) == member_id)).all()
-    seen = [Seen(b.question_id, b.value, b.last_sent, b.box, b.due, b.cycle) for b in boxes]
-    picks = choose(candidates, seen, today=today, count=1, seed=seed)  # type: ignore[arg-type]
-    if not picks:
-        return None
-    return bank[picks[0]], round_cycles(candidates, seen, picks)[picks[0]]
-
-
 async def practice(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
-    tz = await ctx.db.run(activity.zone_of, member_id=member.id)
+    tz = await accounts.zone(ctx.db, member_id=member.id)
     today = ctx.deps.clock.today(tz)
     seed = f"{ctx.deps.settings.quiz_seed}:practice:{member.id}:{ctx.deps.clock.now().timestamp()}"
-    picked = await ctx.db.run(_practice_pick, member_id=member.id, today=today, seed=seed)
+    picked = await practice_questions.pick(ctx.db, member_id=member.id, today=today, seed=seed)
     if picked is None:
         await send(update, ctx, "quiz_empty", member.language)
         return
-    question, cycle = picked
     assert update.effective_chat is not None
     message = await send_quiz(
-        ctx.bot, update.effective_chat.id, quiz_payload(question), ctx.renderer, member.language
+        ctx.bot,
+        update.effective_chat.id,
+        quiz_payload(picked.question),
+        ctx.renderer,
+        member.language,
     )
     assert message.poll is not None
-
-    def store(*, session: Session) -> None:
-        quiz_db.record_poll(
-            session=session,
-            poll_id=message.poll.id,  # type: ignore[union-attr]
-            member_id=member.id,
-            question_id=question.id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            practice=True,
-        )
-        note_sent(
-            session,
-            member_id=member.id,
-            question_id=question.id,
-            value=question.value,
-            day=today,
-            cycle=cycle,
-        )
-
-    await ctx.db.run(store)
+    await practice_questions.note_practice_sent(
+        ctx.db,
+        poll_id=message.poll.id,
+        member_id=member.id,
+        pick=picked,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        day=today,
+    )
 
 
 async def _answer_then_stop(update: Update, ctx: BotContext) -> None:
@@ -198,7 +169,7 @@ async def value_of_the_day(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     lang = member.language if member else user_language(update)
     tz = (
-        await ctx.db.run(activity.zone_of, member_id=member.id)
+        await accounts.zone(ctx.db, member_id=member.id)
         if member
         else ctx.deps.settings.default_timezone
     )

@@ -8,9 +8,10 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.core.deps import BotContext
-from bot.programme import activity
+from bot.members import accounts
+from bot.members.accounts import MemberInfo
+from bot.programme import reflections
 from bot.programme.daily import daily_value
-from db.queries.members import MemberInfo
 from handlers.common import send
 
 MAX_LENGTH = 1000
@@ -31,8 +32,8 @@ async def on_reflection(update: Update, ctx: BotContext, member: MemberInfo) -> 
     deps = ctx.deps
     target = None
     if message.reply_to_message is not None:
-        target = await ctx.db.run(
-            activity.daily_message,
+        target = await reflections.reply_target(
+            ctx.db,
             member_id=member.id,
             message_id=message.reply_to_message.message_id,
         )
@@ -41,19 +42,16 @@ async def on_reflection(update: Update, ctx: BotContext, member: MemberInfo) -> 
         value = deps.content.value(content.get("value", "")) or deps.content.values[0]
         prompt_id = content.get("prompt_id", "")
     else:
-        tz = await ctx.db.run(activity.zone_of, member_id=member.id)
+        tz = await accounts.zone(ctx.db, member_id=member.id)
         today = daily_value(deps.content, deps.calendar, deps.clock.today(tz))
         broadcast_id, value = None, today.value
         prompt_id = today.prompt.id if today.prompt else ""
-    points = await ctx.db.run(
-        activity.record_reflection,
+    points = await reflections.record(
+        deps,
         member_id=member.id,
         text=text,
         prompt_id=prompt_id,
         value=value.code,
         broadcast_id=broadcast_id,
-        now=deps.clock.now(),
-        rules=deps.rules,
-        calendar=deps.calendar,
     )
     await send(update, ctx, "reflection_saved", member.language, value=value, points=points)

@@ -6,26 +6,23 @@ import logging
 import time
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, select
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.boards import cards as board
-from bot.core.deps import BotContext
-from bot.programme import activity
-from db.models import Member, Unit
-from db.queries import audit, scores
-from db.queries import leaderboard as board_db
-from db.queries.units import search_units
-from handlers.admin_common import ADMIN_ROLES
+from bot.boards import groups
+from bot.core.deps import BotApp, BotContext
+from bot.members import accounts, audit, units
+from bot.members.accounts import ADMIN_ROLES
+from bot.scores import shields
 from handlers.common import HTML, current_member, send, user_language
 
 log = logging.getLogger(__name__)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("skor", score, filters=private))
     app.add_handler(CommandHandler("peringkat", ranking, filters=private))
@@ -49,7 +46,7 @@ async def score(update: Update, ctx: BotContext) -> None:
 
 def _cooling(ctx: BotContext, chat_id: int) -> float:
     """Seconds left before this chat may ask for the ranking again (0 when it may)."""
-    last: dict[int, float] = ctx.deps.extra.setdefault("ranking_asked", {})  # type: ignore[assignment]
+    last = ctx.deps.ranking_asked
     now = time.monotonic()
     left = last.get(chat_id, -1e9) + ctx.deps.settings.ranking_cooldown - now
     if left > 0:
@@ -83,12 +80,12 @@ async def ranking(update: Update, ctx: BotContext) -> None:
         assert member is not None
         unit_id = member.unit_id
     else:
-        unit_id = await ctx.db.run(_linked_unit, chat_id=chat.id)
+        unit_id = await groups.linked_unit(ctx.db, chat_id=chat.id)
         if unit_id is None:
             await send(update, ctx, "group_not_linked", "id", bot=ctx.deps.bot_username)
             return
     tz = (
-        await ctx.db.run(activity.zone_of, member_id=member.id)
+        await accounts.zone(ctx.db, member_id=member.id)
         if member
         else ctx.deps.settings.default_timezone
     )
@@ -105,17 +102,13 @@ async def ranking(update: Update, ctx: BotContext) -> None:
     await ctx.bot.send_photo(chat.id, post.png, caption=post.caption, parse_mode=HTML)
 
 
-def _linked_unit(*, session: Session, chat_id: int) -> int | None:
-    return session.exec(select(Unit.id).where(Unit.group_chat_id == chat_id)).first()
-
-
 async def leave(update: Update, ctx: BotContext) -> None:
     """Shield a working day for the streak (leave, training, sick)."""
     member = await current_member(update, ctx)
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
-    tz = await ctx.db.run(activity.zone_of, member_id=member.id)
+    tz = await accounts.zone(ctx.db, member_id=member.id)
     today = ctx.deps.clock.today(tz)
     day = _parse_day(" ".join(ctx.args or []), today)
     lang = member.language
@@ -130,14 +123,12 @@ async def leave(update: Update, ctx: BotContext) -> None:
         return
     first = day.replace(day=1)
     last = date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
-    used = await ctx.db.run(
-        board_db.shields_used, member_id=member.id, month_start=first, month_end=last
-    )
+    used = await shields.used(ctx.db, member_id=member.id, month_start=first, month_end=last)
     allowed = ctx.deps.rules.shields_per_month
     if used >= allowed:
         await send(update, ctx, "leave_none_left", lang, allowed=allowed)
         return
-    added = await ctx.db.run(scores.mark_day, member_id=member.id, day=day, kind="shield")
+    added = await shields.take(ctx.db, member_id=member.id, day=day)
     if not added:
         await send(update, ctx, "leave_already", lang, day=day)
         return
@@ -165,19 +156,8 @@ async def show_name(update: Update, ctx: BotContext) -> None:
     word = " ".join(ctx.args or []).strip().lower()[:20]
     choice = {"ya": True, "yes": True, "tidak": False, "no": False}.get(word)
     # No word flips the setting; a word we do not know changes nothing and shows it.
-    shown = await ctx.db.run(_set_show_name, member_id=member.id, on=choice, flip=not word)
+    shown = await accounts.show_name(ctx.db, member_id=member.id, on=choice, flip=not word)
     await send(update, ctx, "show_name_set", member.language, shown=shown)
-
-
-def _set_show_name(*, session: Session, member_id: int, on: bool | None, flip: bool) -> bool:
-    row = session.get(Member, member_id)
-    assert row is not None
-    if on is not None:
-        row.show_name = on
-    elif flip:
-        row.show_name = not row.show_name
-    session.add(row)
-    return row.show_name
 
 
 # --- in groups (dispatched from handlers.groups for /cmd@bot) --------------------------------
@@ -196,8 +176,8 @@ async def link_group(update: Update, ctx: BotContext) -> None:
     chat_admin = status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
     allowed = chat_admin and member is not None and member.unit_id is not None
     if not allowed:
-        await ctx.db.run(
-            audit.record,
+        await audit.record(
+            ctx.db,
             actor_user_id=user.id,
             action="group_link",
             detail={"refused": "not chat admin" if not chat_admin else "not registered"},
@@ -212,32 +192,21 @@ async def link_group(update: Update, ctx: BotContext) -> None:
             bot=ctx.deps.bot_username,
         )
         return
-    assert member is not None
+    assert member is not None and member.unit_id is not None  # `allowed` says so
     unit_id = member.unit_id
     words = [w for w in (ctx.args or []) if w.strip()]
     if words and member.role in ADMIN_ROLES:
-        found = await ctx.db.run(search_units, words=words[:4], leaves_only=False)
+        found = await units.search(ctx.db, words=words[:4], leaves_only=False)
         if len(found) != 1:
             await send(update, ctx, "group_link_which", "id", count=len(found))
             return
         unit_id = found[0].id
-    name = await ctx.db.run(_link, unit_id=unit_id, chat_id=chat.id)
-    await ctx.db.run(
-        audit.record,
+    name = await groups.link(ctx.db, unit_id=unit_id, chat_id=chat.id)
+    await audit.record(
+        ctx.db,
         actor_user_id=user.id,
         action="group_link",
         detail={"unit_id": unit_id},
         allowed=True,
     )
     await send(update, ctx, "group_linked", "id", unit=name)
-
-
-def _link(*, session: Session, unit_id: int, chat_id: int) -> str:
-    for other in session.exec(select(Unit).where(Unit.group_chat_id == chat_id)).all():
-        other.group_chat_id = None  # one group shows one unit's board
-        session.add(other)
-    unit = session.get(Unit, unit_id)
-    assert unit is not None
-    unit.group_chat_id = chat_id
-    session.add(unit)
-    return unit.name

@@ -181,6 +181,23 @@ def linked_groups(*, session: Session, timezone: str | None = None) -> list[tupl
     return [(u, g) for u, g in session.exec(query).all() if u is not None and g is not None]
 
 
+def linked_unit(*, session: Session, chat_id: int) -> int | None:
+    """The unit whose board this group shows, or None."""
+    return session.exec(select(Unit.id).where(Unit.group_chat_id == chat_id)).first()
+
+
+def link_group(*, session: Session, unit_id: int, chat_id: int) -> str:
+    """Make the group show this unit's board (and no other's); the unit's name."""
+    for other in session.exec(select(Unit).where(Unit.group_chat_id == chat_id)).all():
+        other.group_chat_id = None  # one group shows one unit's board
+        session.add(other)
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    unit.group_chat_id = chat_id
+    session.add(unit)
+    return unit.name
+
+
 def shields_used(*, session: Session, member_id: int, month_start: date, month_end: date) -> int:
     from db.models import MemberDay
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from db.models import QuizPoll
+from db.models import QuestionBox, QuizPoll
 
 
 def record_poll(
@@ -26,4 +26,11 @@ def record_poll(
             message_id=message_id,
             practice=practice,
         )
+    )
+
+
+def question_boxes(*, session: Session, member_id: int) -> list[QuestionBox]:
+    """The member's box row of every question sent to them: what they have seen, and when."""
+    return list(
+        session.exec(select(QuestionBox).where(col(QuestionBox.member_id) == member_id)).all()
     )
