@@ -7,19 +7,20 @@ import re
 
 from telegram import BotCommandScopeChat, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.members import accounts, audit
 from bot.members.accounts import MemberInfo, Role
 from handlers.admin_common import require_admin
 from handlers.common import Button, answer, edit, send
+from handlers.help import set_member_menu
 
 CALLBACK = re.compile(r"^adm:(?P<action>add|del):(?P<member_id>\d{1,9})$")
 AUDIT_ROWS = 20
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("admin_tambah", add, filters=private))
     app.add_handler(CommandHandler("admin_hapus", remove, filters=private))
@@ -96,13 +97,11 @@ async def on_button(update: Update, ctx: BotContext) -> None:
 
 
 async def _refresh_menu(ctx: BotContext, member: MemberInfo) -> None:
-    from handlers.help import set_member_menu
-
     if member.role == Role.MEMBER:
         with contextlib.suppress(TelegramError):  # a menu is a convenience
             await ctx.bot.delete_my_commands(scope=BotCommandScopeChat(member.chat_id))
         return
-    await set_member_menu(ctx.application, ctx.deps, member)
+    await set_member_menu(ctx.bot, ctx.deps, member)
 
 
 async def list_admins(update: Update, ctx: BotContext) -> None:

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.delivery import outbox
 from bot.delivery.broadcasts import launch
 from bot.delivery.message import ComposeError, Draft, payload, validate
@@ -44,7 +44,7 @@ DETECTED = {"bot_command", "url", "mention", "hashtag", "cashtag", "email", "pho
 DATE_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%d-%m-%Y %H.%M")
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("broadcast", start, filters=private))
     app.add_handler(CommandHandler("broadcast_daftar", list_broadcasts, filters=private))
@@ -54,6 +54,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 def _state(ctx: BotContext) -> dict[str, Any] | None:
     return ctx.user_data.get(KEY) if ctx.user_data is not None else None
+
+
+def _forget(ctx: BotContext) -> None:
+    """Drop the broadcast being composed (an admin's private chat always has user_data)."""
+    assert ctx.user_data is not None
+    ctx.user_data.pop(KEY, None)
 
 
 def composing(ctx: BotContext) -> bool:
@@ -79,7 +85,8 @@ async def start(update: Update, ctx: BotContext) -> None:
         ("inactive", {"type": "inactive", "since": since}),
     ):
         counts[kind] = await outbox.audience_size(ctx.db, audience=audience)
-    ctx.user_data[KEY] = {"step": "audience", "since": since, "unit_ids": []}  # type: ignore[index]
+    assert ctx.user_data is not None  # an admin's private chat
+    ctx.user_data[KEY] = {"step": "audience", "since": since, "unit_ids": []}
     lang = admin.language
     rows: list[list[Button]] = [
         [(ctx.renderer.label("bc_all", lang, n=counts["all"]), "bc:aud:all")],
@@ -115,7 +122,7 @@ async def on_button(update: Update, ctx: BotContext) -> None:
         return
     step = state.get("step")
     if match["cancel"]:
-        ctx.user_data.pop(KEY, None)  # type: ignore[union-attr]
+        _forget(ctx)
         await answer(update, ctx)
         await edit(message, ctx, "bc_cancelled", lang)
     elif match["aud"] and step == "audience":
@@ -265,7 +272,7 @@ async def on_admin_message(update: Update, ctx: BotContext, admin: MemberInfo) -
             update, ctx, exc, notice="bc_preview_failed", rows=rows, show_reason=True
         )
         if kind is Kind.FORBIDDEN:
-            ctx.user_data.pop(KEY, None)  # type: ignore[union-attr]
+            _forget(ctx)
 
 
 async def _preview(
@@ -342,7 +349,7 @@ async def _create(
     scheduled_at: datetime | None,
 ) -> None:
     assert update.effective_chat is not None
-    ctx.user_data.pop(KEY, None)  # type: ignore[union-attr]
+    _forget(ctx)
     info = await outbox.create_broadcast(
         ctx.db,
         created_by=admin.telegram_user_id,
@@ -360,6 +367,7 @@ async def _create(
         audience_size=state.get("count"),
     )
     if scheduled_at is not None:
+        assert ctx.deps.schedule_broadcast is not None  # set when the bot starts
         ctx.deps.schedule_broadcast(info.id, scheduled_at)
         try:
             await send(
@@ -387,6 +395,8 @@ async def _create(
             chat_id=status.chat_id,
             message_id=status.message_id,
         )
+    # Both set when the bot starts.
+    assert ctx.deps.sender is not None and ctx.deps.watch_broadcast is not None
     await launch(ctx.db, ctx.deps.sender, info.id)
     ctx.deps.watch_broadcast(info.id)
 
@@ -404,6 +414,8 @@ async def retry(
     )
     await answer(update, ctx, "bc_retrying" if count else "button_stale", admin.language)
     if count:
+        # Both set when the bot starts.
+        assert ctx.deps.sender is not None and ctx.deps.watch_broadcast is not None
         ctx.deps.progress_text.pop(broadcast_id, None)
         ctx.deps.sender.wake()
         ctx.deps.watch_broadcast(broadcast_id)
@@ -449,6 +461,7 @@ async def stop(
         await answer(update, ctx, "button_stale", admin.language)
         return
     await answer(update, ctx)
+    assert ctx.deps.unschedule_broadcast is not None  # set when the bot starts
     ctx.deps.unschedule_broadcast(broadcast_id)
     await audit.record(
         ctx.db,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any, ParamSpec
@@ -213,11 +213,14 @@ P = ParamSpec("P")
 
 def recovers(
     then: str,
-) -> Callable[[Callable[P, Awaitable[None]]], Callable[P, Awaitable[None]]]:
+) -> Callable[[Callable[P, Coroutine[Any, Any, None]]], Callable[P, Coroutine[Any, Any, None]]]:
     """A handler whose flow is safe to leave at any Telegram failure (its state is saved
     before each message goes out): treat the error and tell the person `then`."""
 
-    def wrap(handler: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
+    # Coroutine functions, as PTB's handlers take them.
+    def wrap(
+        handler: Callable[P, Coroutine[Any, Any, None]],
+    ) -> Callable[P, Coroutine[Any, Any, None]]:
         @functools.wraps(handler)
         async def run(*args: P.args, **kwargs: P.kwargs) -> None:
             try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from handlers import scores
 from handlers.common import HTML
 
@@ -28,7 +28,7 @@ GROUP_COMMANDS = {
 }
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     groups = filters.ChatType.GROUPS
     app.add_handler(MessageHandler(groups & filters.COMMAND & ADDRESSED, group_command))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -12,9 +13,9 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
-from bot.core.deps import BotContext, Deps
+from bot.core.deps import BotApp, BotContext, Deps
 from bot.core.render import LANGUAGES, Renderer
 from bot.members.accounts import MemberInfo, Role
 from handlers.common import current_member, send, user_language
@@ -41,7 +42,7 @@ SUPERADMIN_COMMANDS = ["admin_tambah", "admin_hapus"]
 GROUP_COMMANDS = ["bantuan"]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("bantuan", help_command, filters=filters.ChatType.PRIVATE))
 
 
@@ -67,29 +68,29 @@ def _menu(renderer: Renderer, names: list[str], lang: str) -> list[BotCommand]:
     return [BotCommand(name, renderer.label(f"cmd_{name}", lang)) for name in names]
 
 
-async def set_default_menus(app: Application, deps: Deps) -> None:  # type: ignore[type-arg]
+async def set_default_menus(bot: Bot, deps: Deps) -> None:
     """Menus for everyone in private chats and in groups, per language."""
     for lang in LANGUAGES:
         code = "" if lang == "id" else lang
-        await app.bot.set_my_commands(
+        await bot.set_my_commands(
             _menu(deps.renderer, GUEST_COMMANDS + MEMBER_COMMANDS[1:], lang),
             scope=BotCommandScopeAllPrivateChats(),
             language_code=code or None,
         )
-        await app.bot.set_my_commands(
+        await bot.set_my_commands(
             _menu(deps.renderer, GROUP_COMMANDS, lang),
             scope=BotCommandScopeAllGroupChats(),
             language_code=code or None,
         )
 
 
-async def set_member_menu(app: Application, deps: Deps, member: MemberInfo) -> None:  # type: ignore[type-arg]
+async def set_member_menu(bot: Bot, deps: Deps, member: MemberInfo) -> None:
     """Admins see their commands in their own chat's menu; members see the default."""
     if member.role not in (Role.ADMIN, Role.SUPERADMIN) or not ADMIN_COMMANDS:
         return
     # A menu is a convenience; never let it break registration.
     with contextlib.suppress(TelegramError):
-        await app.bot.set_my_commands(
+        await bot.set_my_commands(
             _menu(deps.renderer, commands_for(member), member.language),
             scope=BotCommandScopeChat(member.chat_id),
         )

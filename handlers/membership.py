@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 
 from telegram import ChatMember, Update
-from telegram.ext import Application, ChatMemberHandler
+from telegram.ext import ChatMemberHandler
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.members import accounts
 
 log = logging.getLogger(__name__)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(ChatMemberHandler(on_my_status, ChatMemberHandler.MY_CHAT_MEMBER))
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.members import accounts
 from bot.members.accounts import ADMIN_ROLES
 from handlers import broadcast, reflections, registration
 from handlers.common import answer, current_member, send, user_language
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     app.add_handler(

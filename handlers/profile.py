@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.core.render import LANGUAGES
 from bot.members import accounts
 from handlers.common import answer, current_member, edit, send, user_language
@@ -15,7 +15,7 @@ from handlers.common import answer, current_member, edit, send, user_language
 log = logging.getLogger(__name__)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("profil", profile, filters=private))
     app.add_handler(CommandHandler("bahasa", language, filters=private))

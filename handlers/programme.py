@@ -12,10 +12,10 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.calendar import zone_label
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.delivery import outbox
 from bot.members import audit, units
 from bot.members.accounts import MemberInfo
@@ -58,7 +58,7 @@ CONFIRM = re.compile(r"^prg:(?P<choice>go|no):(?P<token>[0-9a-f]{8})$")
 Route = Callable[[Update, BotContext, MemberInfo, Message | None, re.Match[str]], Awaitable[None]]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("jadwal", show_programme, filters=private))
     app.add_handler(CommandHandler("kirim_nilai_sekarang", send_value_now, filters=private))

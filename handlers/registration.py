@@ -13,9 +13,9 @@ import re
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.core.render import LANGUAGES
 from bot.members import accounts, units
 from bot.members.accounts import Registration, Role
@@ -57,7 +57,7 @@ CALLBACK = re.compile(
 )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", start, filters=private))
     app.add_handler(CommandHandler("ubah_unit", change_unit, filters=private))
@@ -431,8 +431,8 @@ async def finish(
     try:
         await close(message, ctx)
         await send(update, ctx, "registered", member.language, member=member)
-        refresh = ctx.deps.extra.get("refresh_commands")
-        if callable(refresh):
+        refresh = ctx.deps.refresh_commands
+        if refresh is not None:
             await refresh(member)
     except TelegramError as exc:
         await recover(update, ctx, exc, then="done")  # the member is stored

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
-from bot.core.deps import BotContext
+from bot.core.deps import BotApp, BotContext
 from bot.members import statistics as stats
 from handlers.admin_common import require_admin
 from handlers.common import send
@@ -13,7 +13,7 @@ from handlers.common import send
 MAX_ROWS = 60  # keeps the message far below Telegram's 4096 characters
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("statistik", statistics, filters=filters.ChatType.PRIVATE))
 
 

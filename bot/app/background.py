@@ -6,11 +6,11 @@ import asyncio
 import logging
 from datetime import date, datetime
 
+from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackContext, Job
 
 from bot.boards.cards import post_weekly
-from bot.core.deps import Deps
+from bot.core.deps import BotApp, BotContext, Deps
 from bot.delivery.broadcasts import build_sender, launch
 from bot.delivery.progress import progress_view, report_progress
 from bot.programme.scheduler import Programme
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 3.0  # seconds; well inside Telegram's limits for editing one message
 
 
-async def start_services(app: Application) -> None:  # type: ignore[type-arg]
+async def start_services(app: BotApp) -> None:
     deps: Deps = app.bot_data["deps"]
     sender = build_sender(deps.settings, deps.db, deps.pacer)
     await sender.bot.initialize()
@@ -59,7 +59,7 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     # Broadcasts scheduled before a restart: the missed ones go now, the others wait.
     for info in await deps.db.run(outbox.list_broadcasts, limit=1000, statuses=["scheduled"]):
         if info.scheduled_at is None or info.scheduled_at <= deps.clock.now():
-            await _launch(app, deps, info.id)
+            await _launch(app.bot, deps, info.id)
         else:
             schedule(info.id, info.scheduled_at)
     for info in await deps.db.run(outbox.list_broadcasts, limit=100, statuses=["running"]):
@@ -78,7 +78,7 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     deps.scorekeeper.poke(delay=0)
 
 
-async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_services(app: BotApp) -> None:
     deps: Deps = app.bot_data["deps"]
     # Votes already taken from Telegram are recorded before the bot stops: the updater
     # has confirmed them, so they would not come again.
@@ -89,22 +89,24 @@ async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
     await deps.scorekeeper.stop()
 
 
-async def _launch_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
-    deps: Deps = ctx.application.bot_data["deps"]
-    assert ctx.job is not None
-    await _launch(ctx.application, deps, int(ctx.job.data))  # type: ignore[arg-type]
+def _job_id(ctx: BotContext) -> int:
+    """The id (a broadcast's, a round's) a job below was scheduled with."""
+    assert ctx.job is not None and isinstance(ctx.job.data, int)
+    return ctx.job.data
 
 
-async def _launch(app: Application, deps: Deps, broadcast_id: int) -> None:  # type: ignore[type-arg]
+async def _launch_job(ctx: BotContext) -> None:
+    await _launch(ctx.bot, ctx.deps, _job_id(ctx))
+
+
+async def _launch(bot: Bot, deps: Deps, broadcast_id: int) -> None:
     info = await deps.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
     if info is None or info.status != "scheduled":
         return
     if info.status_chat_id is not None:
         text = deps.renderer.text("bc_progress", "id", **progress_view(None, info))
         try:
-            status = await app.bot.send_message(
-                info.status_chat_id, text, parse_mode=ParseMode.HTML
-            )
+            status = await bot.send_message(info.status_chat_id, text, parse_mode=ParseMode.HTML)
             await deps.db.run(
                 outbox.set_status_message,
                 broadcast_id=broadcast_id,
@@ -113,18 +115,17 @@ async def _launch(app: Application, deps: Deps, broadcast_id: int) -> None:  # t
             )
         except Exception as exc:
             log.info("status message for broadcast %s failed: %s", broadcast_id, type(exc).__name__)
+    # Only ever called once start_services has set both.
+    assert deps.sender is not None and deps.watch_broadcast is not None
     await launch(deps.db, deps.sender, broadcast_id)
     deps.watch_broadcast(broadcast_id)
 
 
-async def _progress_tick(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
-    job: Job = ctx.job  # type: ignore[assignment]
-    deps: Deps = ctx.application.bot_data["deps"]
-    finished = await report_progress(ctx.bot, deps, int(job.data))  # type: ignore[arg-type]
-    if finished:
-        job.schedule_removal()
+async def _progress_tick(ctx: BotContext) -> None:
+    finished = await report_progress(ctx.bot, ctx.deps, _job_id(ctx))
+    if finished and ctx.job is not None:
+        ctx.job.schedule_removal()
 
 
-async def _close_round_job(ctx: CallbackContext) -> None:  # type: ignore[type-arg]
-    assert ctx.job is not None
-    await close_round(ctx.application.bot_data["deps"], int(ctx.job.data))  # type: ignore[arg-type]
+async def _close_round_job(ctx: BotContext) -> None:
+    await close_round(ctx.deps, _job_id(ctx))

@@ -27,6 +27,8 @@ class VoteSplittingRequest(HTTPXRequest):
         super().__init__(*args, **kwargs)
         self.sink: VoteSink | None = None
 
+    # PTB declares it a staticmethod but calls it through the instance (self.parse_json_payload),
+    # which is what lets a subclass see its own state here.
     def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
         data = HTTPXRequest.parse_json_payload(payload)
         updates = data.get("result")

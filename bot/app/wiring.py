@@ -8,16 +8,17 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from telegram import LinkPreviewOptions
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
 from bot.app.background import start_services, stop_services
 from bot.app.startup import Prepared
 from bot.app.updates import PerUserUpdateProcessor
 from bot.app.votes import VoteSplittingRequest
 from bot.core.calendar import Clock
-from bot.core.deps import BotContext, Deps
+from bot.core.deps import BotApp, BotContext, BotData, BotJobQueue, ChatData, Deps, UserData
 from bot.core.render import Renderer, default_renderer
 from bot.delivery.broadcasts import limits_from
 from bot.delivery.pacer import Pacer
@@ -57,32 +58,44 @@ def build_application(
     renderer: Renderer | None = None,
     clock: Clock | None = None,
     rate_limiter: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApp:
     """The bot for a database that `bot.app.startup.prepare` made ready: the one way to build it,
     for `berakhlak run`, the demo and the tests alike."""
     settings = prepared.settings
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the application")
+    calendar = calendar_of(prepared.content)
+    rules = rules_from(settings)
+    scorekeeper = Scorekeeper(db, rules, calendar)
     deps = Deps(
         settings=settings,
         db=db,
         renderer=renderer or default_renderer(),
+        rules=rules,
+        pacer=Pacer(limits_from(settings)),
+        answers=AnswerBatcher(db, rules, scorekeeper),
+        scorekeeper=scorekeeper,
         content=prepared.content,
         clock=clock or Clock(),
+        calendar=calendar,
     )
-    deps.calendar = calendar_of(deps.content)
-    deps.rules = rules_from(settings)
-    deps.pacer = Pacer(limits_from(settings))
-    deps.scorekeeper = Scorekeeper(db, deps.rules, deps.calendar)
-    deps.answers = AnswerBatcher(db, deps.rules, deps.scorekeeper)
     votes = VoteSplittingRequest(connection_pool_size=1)
-    deps.extra["votes_request"] = votes
-    builder = (
+    deps.votes_request = votes
+    context_types = ContextTypes(
+        context=BotContext, user_data=UserData, chat_data=ChatData, bot_data=BotData
+    )
+    # The builder is typed as the application it builds: ExtBot[Any] whether or not the
+    # rate limiter (whose argument type the bot's type carries) is set.
+    builder: ApplicationBuilder[
+        ExtBot[Any], BotContext, UserData, ChatData, BotData, BotJobQueue
+    ] = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_url)
-        .context_types(ContextTypes(context=BotContext))
+        .context_types(context_types)
+        # The default job queue, typed with our context (PTB's default keeps its own).
+        .job_queue(BotJobQueue())
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(PerUserUpdateProcessor())
         .get_updates_request(votes)
@@ -96,11 +109,11 @@ def build_application(
 
     async def refresh_commands(member: MemberInfo) -> None:
         # Called when someone registers: their menu, and their zone's programme jobs.
-        await help.set_member_menu(app, deps, member)
+        await help.set_member_menu(app.bot, deps, member)
         if deps.programme is not None:
             await deps.programme.member_joined()
 
-    deps.extra["refresh_commands"] = refresh_commands
+    deps.refresh_commands = refresh_commands
     registration.register(app)
     profile.register(app)
     help.register(app)
@@ -115,20 +128,20 @@ def build_application(
     membership.register(app)
     # Last: catches what no feature handled (handlers in one group match first-come).
     messages.register(app)
-    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: BotApp) -> None:
     deps: Deps = app.bot_data["deps"]
     deps.bot_username = app.bot.username
-    await help.set_default_menus(app, deps)
+    await help.set_default_menus(app.bot, deps)
     for admin in await deps.db.run(list_admins):
-        await help.set_member_menu(app, deps, admin)
+        await help.set_member_menu(app.bot, deps, admin)
     await start_services(app)
     # Long polling: votes take the fast lane (bot/app/votes.py) from now on.
-    request = deps.extra.get("votes_request")
-    if isinstance(request, VoteSplittingRequest):
+    request = deps.votes_request
+    if request is not None:
         running = deps.vote_tasks
 
         def sink(votes: list[dict[str, object]]) -> None:
@@ -148,7 +161,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 
 
 @asynccontextmanager
-async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def polling(app: BotApp) -> AsyncIterator[BotApp]:
     """Run an application inside the caller's event loop (the demo, tests): what
     `run_polling` does, without taking over the loop."""
     await app.initialize()

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlmodel import Session
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -20,7 +21,6 @@ from bot.boards.charts import Bar, ranking_png, values_png
 from bot.boards.ranking import (
     Ranking,
     Standing,
-    UnitStats,
     most_improved,
     rank,
     strongest_and_weakest,
@@ -28,8 +28,10 @@ from bot.boards.ranking import (
 from bot.core.deps import Deps
 from bot.programme import activity
 from bot.scores.scoring import streak
+from db.models import Unit
 from db.queries import leaderboard as board_db
 from db.queries import scores
+from db.queries.leaderboard import UnitStats
 from db.queries.members import MemberInfo
 
 log = logging.getLogger(__name__)
@@ -144,9 +146,7 @@ async def unit_post(deps: Deps, board: Board, unit_id: int) -> UnitPost | None:
     return UnitPost(caption, png)
 
 
-def _unit(*, session, unit_id: int):  # type: ignore[no-untyped-def]
-    from db.models import Unit
-
+def _unit(*, session: Session, unit_id: int) -> Unit | None:
     return session.get(Unit, unit_id)
 
 

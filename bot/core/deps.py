@@ -4,16 +4,42 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, Job, JobQueue
 
 from bot.core.calendar import Clock, WorkCalendar
 from bot.core.config import Settings
 from bot.core.render import Renderer
-from content.loader import Content
+from content.loader import Content, Question
 from db.engine import Database
+from db.queries.members import MemberInfo
+
+if TYPE_CHECKING:
+    # Types only: the kernel imports no feature and not the composition root at run time
+    # (import-linter leaves type-checking imports out of its contracts).
+    from bot.app.votes import VoteSplittingRequest
+    from bot.delivery.pacer import Pacer
+    from bot.delivery.sender import Sender
+    from bot.programme.scheduler import Programme
+    from bot.quiz.recording import AnswerBatcher, Scorekeeper
+    from bot.scores.scoring import PointRules
+
+# Jobs that the running services set up, handed to handlers and features as plain callables.
+ScheduleAt = Callable[[int, datetime], None]  # an id (broadcast, round) and when
+BroadcastHook = Callable[[int], None]  # a broadcast id
+RefreshCommands = Callable[[MemberInfo], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    """A spreadsheet of questions validated and previewed, waiting for the admin's yes."""
+
+    file_unique_id: str
+    questions: list[Question]
 
 
 @dataclass
@@ -21,37 +47,57 @@ class Deps:
     settings: Settings
     db: Database
     renderer: Renderer
+    rules: PointRules
+    # The pacer shared by the sender and the replies.
+    pacer: Pacer
+    # Quiz answers, written in batches, and scored moments later.
+    answers: AnswerBatcher
+    scorekeeper: Scorekeeper
     bot_username: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
     # Recently answered callback query ids, so the error handler never answers twice.
     answered_queries: deque[str] = field(default_factory=lambda: deque(maxlen=1024))
-    # Spreadsheets validated and previewed, waiting for the admin's confirmation.
-    pending_imports: dict[int, Any] = field(default_factory=dict)
+    # Spreadsheets validated and previewed, waiting for the admin's confirmation, by admin.
+    pending_imports: dict[int, PendingImport] = field(default_factory=dict)
     content: Content = field(default_factory=Content)
-    # Set by bot.services_runtime.start_services when the application starts.
-    sender: Any = None
     progress_text: dict[int, str] = field(default_factory=dict)
-    schedule_broadcast: Any = None
-    unschedule_broadcast: Any = None
-    watch_broadcast: Any = None
-    schedule_round_close: Any = None
     clock: Clock = field(default_factory=Clock)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
-    rules: Any = None  # bot.scores.scoring.PointRules
-    programme: Any = None  # bot.programme.scheduler.Programme, set at start
-    pacer: Any = None  # bot.delivery.pacer.Pacer shared by the sender and the replies
-    answers: Any = None  # bot.quiz.recording.AnswerBatcher: quiz answers, written in batches
-    scorekeeper: Any = None  # bot.quiz.recording.Scorekeeper: scores them moments later
+    # Set by bot.app.background.start_services when the application starts.
+    sender: Sender | None = None
+    schedule_broadcast: ScheduleAt | None = None
+    unschedule_broadcast: BroadcastHook | None = None
+    watch_broadcast: BroadcastHook | None = None
+    schedule_round_close: ScheduleAt | None = None
+    programme: Programme | None = None
+    # Set by bot.app.wiring: a new member's menu and programme jobs.
+    refresh_commands: RefreshCommands | None = None
+    # The getUpdates request that hands votes to the fast lane (bot/app/votes.py).
+    votes_request: VoteSplittingRequest | None = None
+    # When each member last asked for the ranking (monotonic seconds), to space the asks.
+    ranking_asked: dict[int, float] = field(default_factory=dict)
     # Votes taken from getUpdates responses and still being recorded (bot/app/votes.py).
     vote_tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
-class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
-    """CallbackContext with typed access to the injected dependencies."""
+# Per-user and per-chat state PTB keeps for the handlers (a broadcast being composed,
+# programme edits awaiting confirmation): free-form, as PTB hands them over.
+UserData = dict[Any, Any]
+ChatData = dict[Any, Any]
+
+
+class BotData(dict[str, Deps]):
+    """The application's bot_data: the injected dependencies, under "deps"."""
+
+
+class BotContext(CallbackContext[ExtBot[Any], UserData, ChatData, BotData]):
+    """CallbackContext with typed access to the injected dependencies.
+
+    The bot is ExtBot[Any] as in PTB's own default context: its rate limiter's argument
+    type depends on whether one is set (see bot.app.wiring)."""
 
     @property
     def deps(self) -> Deps:
-        return self.application.bot_data["deps"]  # type: ignore[no-any-return]
+        return self.application.bot_data["deps"]
 
     @property
     def db(self) -> Database:
@@ -60,3 +106,8 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: igno
     @property
     def renderer(self) -> Renderer:
         return self.deps.renderer
+
+
+BotJobQueue = JobQueue[BotContext]
+BotJob = Job[BotContext]
+BotApp = Application[ExtBot[Any], BotContext, UserData, ChatData, BotData, BotJobQueue]

@@ -97,7 +97,8 @@ class _Gate:
         self.next = 0.0  # the next grid point
         self.last = -math.inf  # the last grant
         self.waiters: deque[asyncio.Future[Ticket]] = deque()
-        self.timer: asyncio.TimerHandle | None = None
+        # A Handle when a look is due at once (call_soon), a TimerHandle when it is due later.
+        self.timer: asyncio.Handle | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.full = False  # the count, not the grid, holds the next send back
 
@@ -181,7 +182,7 @@ class _Gate:
             self.timer.cancel()
             self.timer = None
         if self.waiters and self.loop is not None:
-            self.timer = self.loop.call_soon(self.pump)  # type: ignore[assignment]
+            self.timer = self.loop.call_soon(self.pump)
 
     def pump(self) -> None:
         self.timer = None

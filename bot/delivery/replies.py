@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -82,9 +83,10 @@ class PoliteRateLimiter(BaseRateLimiter[int]):
                 await self.pacer.unpaused()
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                seconds = exc._retry_after  # the public one warns of a type change
+                # The public one warns of a type change: a timedelta from PTB 22.2, seconds before.
+                seconds: timedelta | float = exc._retry_after
                 wait = (
-                    seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds
+                    seconds.total_seconds() if isinstance(seconds, timedelta) else seconds
                 ) + 0.1
                 self.pacer.pause(float(wait))
                 log.warning("429 on %s: all sends pause for %.1f s", endpoint, wait)

@@ -396,7 +396,8 @@ def _uncertain(exc: NetworkError) -> str:
     return f"may have arrived: {kind}"
 
 
-def _seconds(value: object) -> float:
-    if hasattr(value, "total_seconds"):
-        return float(value.total_seconds())  # type: ignore[union-attr]
-    return float(value)  # type: ignore[arg-type]
+def _seconds(value: timedelta | float) -> float:
+    # A timedelta in PTB 22.2 and later, a number of seconds before.
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

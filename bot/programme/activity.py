@@ -7,6 +7,7 @@ These functions take the caller's session (they run inside `Database.run`).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -118,10 +119,12 @@ def record_reflection(
     return points + bonus
 
 
-def daily_message(*, session: Session, member_id: int, message_id: int) -> tuple[int, dict] | None:  # type: ignore[type-arg]
+def daily_message(
+    *, session: Session, member_id: int, message_id: int
+) -> tuple[int, dict[str, Any]] | None:
     """The daily value broadcast whose message (to this member) has this id, if any."""
     row = session.exec(
-        select(Broadcast.id, Broadcast.content)
+        select(col(Broadcast.id), col(Broadcast.content))
         .join(Delivery, col(Delivery.broadcast_id) == Broadcast.id)
         .where(
             Delivery.member_id == member_id,
@@ -129,4 +132,6 @@ def daily_message(*, session: Session, member_id: int, message_id: int) -> tuple
             Broadcast.kind == "nilai",
         )
     ).first()
-    return (row[0], row[1]) if row else None
+    if row is None or row[0] is None:  # a stored broadcast always has its id
+        return None
+    return row[0], row[1]

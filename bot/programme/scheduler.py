@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from telegram.ext import CallbackContext, JobQueue
-
 from bot.core.calendar import zone_label
-from bot.core.deps import Deps
+from bot.core.deps import BotContext, BotJobQueue, Deps
 from bot.programme.value_message import send_daily
 from bot.quiz.rounds import send_quiz_round
 from db.queries import programme as prog
@@ -31,7 +30,7 @@ LeaderboardHook = Callable[[str, date], Awaitable[None]]
 
 
 class Programme:
-    def __init__(self, deps: Deps, job_queue: JobQueue) -> None:  # type: ignore[type-arg]
+    def __init__(self, deps: Deps, job_queue: BotJobQueue) -> None:
         self.deps = deps
         self.job_queue = job_queue
         self.on_leaderboard: LeaderboardHook | None = None
@@ -106,9 +105,10 @@ class Programme:
                 out[slot.key] = due
         return out
 
-    async def _job(self, ctx: CallbackContext) -> None:  # type: ignore[type-arg]
+    async def _job(self, ctx: BotContext) -> None:
         assert ctx.job is not None
-        key, tz, due = ctx.job.data  # type: ignore[misc]
+        # What _schedule gave the job: the slot's key, the zone and the occurrence.
+        key, tz, due = cast(tuple[str, str, datetime], ctx.job.data)
         try:
             await self.fire(key, tz, due)
         finally:

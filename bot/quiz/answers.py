@@ -18,12 +18,13 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, String, any_, bindparam, case, func
+from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from bot.scores.scoring import PointRules, answer_points
 from db import bulk
-from db.models import Broadcast, Member, QuestionRow, QuizAnswer, QuizPoll, utcnow
+from db.models import Broadcast, Member, QuestionRow, QuizAnswer, QuizPoll, table_of, utcnow
 
 
 class AnswerResult(StrEnum):
@@ -83,7 +84,7 @@ def record_answer(
 
 
 @cache
-def _polls_read(postgres: bool) -> Select[Any]:
+def _polls_read(postgres: bool) -> Select[*tuple[Any, ...]]:
     """Everything a batch needs to know about its polls, in one joined read; built once, as
     building it for every batch costs a good part of what running it does. PostgreSQL
     takes the poll ids as one array: an IN list of hundreds of parameters costs psycopg
@@ -93,21 +94,22 @@ def _polls_read(postgres: bool) -> Select[Any]:
         if postgres
         else col(QuizPoll.poll_id).in_(bindparam("poll_ids", expanding=True))
     )
+    # SQLAlchemy's own select: SQLModel's is typed for four columns at most.
     return (
-        select(
-            QuizPoll.poll_id,
-            QuizPoll.member_id,
-            QuizPoll.question_id,
-            QuizPoll.practice,
-            QuizPoll.round_id,
-            QuizPoll.sent_at,
+        select_columns(
+            col(QuizPoll.poll_id),
+            col(QuizPoll.member_id),
+            col(QuizPoll.question_id),
+            col(QuizPoll.practice),
+            col(QuizPoll.round_id),
+            col(QuizPoll.sent_at),
             col(Member.id).label("member_found"),
-            Member.telegram_user_id,
-            Member.chat_id,
-            Member.language,
-            Member.deleted_at,
-            QuestionRow.value,
-            QuestionRow.correct,
+            col(Member.telegram_user_id),
+            col(Member.chat_id),
+            col(Member.language),
+            col(Member.deleted_at),
+            col(QuestionRow.value),
+            col(QuestionRow.correct),
             col(QuizAnswer.id).label("answer_found"),
         )
         .select_from(QuizPoll)
@@ -190,7 +192,7 @@ def record_answers(
             if tally[1] == tally[0]:
                 done = RoundTally(poll.round_id, *tally)
         results.append(Recorded(AnswerResult.RECORDED, correct, points, round_done=done, **base))
-    bulk.bulk_insert(session, QuizAnswer.__table__, rows)  # type: ignore[arg-type]
+    bulk.bulk_insert(session, table_of(QuizAnswer), rows)
     return results
 
 
@@ -222,9 +224,9 @@ def _tallies(conn: Connection, pairs: set[tuple[int, int]]) -> dict[tuple[int, i
         if (round_id, member_id) in tallies:
             tallies[(round_id, member_id)][0] = total
     for round_id, member_id, answered, correct, points in conn.execute(
-        select(
-            QuizAnswer.round_id,
-            QuizAnswer.member_id,
+        select_columns(
+            col(QuizAnswer.round_id),
+            col(QuizAnswer.member_id),
             func.count(),
             func.coalesce(func.sum(case((col(QuizAnswer.correct), 1), else_=0)), 0),
             func.coalesce(func.sum(QuizAnswer.points), 0),
@@ -249,7 +251,8 @@ def round_tallies(*, session: Session, round_id: int) -> list[tuple[Member, Roun
     ).all()
     out = []
     for member in members:
-        tally = RoundTally(round_id, *tallies[(round_id, member.id)])  # type: ignore[index]
+        assert member.id is not None  # a stored row has its id
+        tally = RoundTally(round_id, *tallies[(round_id, member.id)])
         if tally.answered < tally.total:
             out.append((member, tally))
     return out

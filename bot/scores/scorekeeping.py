@@ -14,35 +14,37 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, text, update
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import Connection, text, update
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
 
 from bot.core.calendar import WorkCalendar
 from bot.programme.activity import local_day
 from bot.quiz.selection import next_box
 from bot.scores.scoring import PointRules, streak, streak_bonus
 from db import bulk
-from db.models import Member, MemberDay, QuestionBox, QuizAnswer, Unit
+from db.models import Member, MemberDay, QuestionBox, QuizAnswer, Unit, table_of
 from db.queries import scores
 
 # Answers per transaction: large enough that a burst is scored in a few statements, small
 # enough that a writer waiting behind it never waits long.
 BATCH = 2000
 
+# SQLAlchemy's own select: SQLModel's is typed for four columns at most.
 _UNSCORED = (
-    select(
-        QuizAnswer.id,
-        QuizAnswer.member_id,
-        QuizAnswer.question_id,
-        QuizAnswer.value,
-        QuizAnswer.correct,
-        QuizAnswer.practice,
-        QuizAnswer.points,
-        QuizAnswer.answered_at,
-        Member.unit_id,
-        Member.last_active_at,
-        Unit.timezone,
-        QuestionBox.box,
+    select_columns(
+        col(QuizAnswer.id),
+        col(QuizAnswer.member_id),
+        col(QuizAnswer.question_id),
+        col(QuizAnswer.value),
+        col(QuizAnswer.correct),
+        col(QuizAnswer.practice),
+        col(QuizAnswer.points),
+        col(QuizAnswer.answered_at),
+        col(Member.unit_id),
+        col(Member.last_active_at),
+        col(Unit.timezone),
+        col(QuestionBox.box),
     )
     .select_from(QuizAnswer)
     .join(Member, col(Member.id) == QuizAnswer.member_id)
@@ -111,7 +113,7 @@ class _ScoreBatch:
         if not pairs:
             return days
         for member_id, day, kind in conn.execute(
-            select(MemberDay.member_id, MemberDay.day, MemberDay.kind).where(
+            select(MemberDay.member_id, col(MemberDay.day), MemberDay.kind).where(
                 col(MemberDay.member_id).in_({m for m, _ in pairs}),
                 col(MemberDay.day).in_({d for _, d in pairs}),
             )
@@ -123,7 +125,7 @@ class _ScoreBatch:
         if streaking:
             since = min(d for _, d in pairs) - timedelta(days=400)
             for member_id, day, kind in conn.execute(
-                select(MemberDay.member_id, MemberDay.day, MemberDay.kind).where(
+                select(MemberDay.member_id, col(MemberDay.day), MemberDay.kind).where(
                     col(MemberDay.member_id).in_(streaking), col(MemberDay.day) >= since
                 )
             ):
@@ -194,19 +196,19 @@ class _ScoreBatch:
             raise AlreadyScored(f"{len(self.ids) - claimed.rowcount} answers were scored meanwhile")
         bulk.bulk_insert(
             session,
-            _table(MemberDay),
+            table_of(MemberDay),
             [{"member_id": m, "day": d, "kind": "active"} for m, d in self.new_days],
         )
         bulk.bulk_update(
             session,
-            _table(MemberDay),
+            table_of(MemberDay),
             ("member_id", "day"),
             [{"member_id": m, "day": d, "kind": "active"} for m, d in self.activated_days],
         )
         scores.add_scores(session=session, changes=self.changes)
         bulk.bulk_update(
             session,
-            _table(QuestionBox),
+            table_of(QuestionBox),
             ("member_id", "question_id"),
             [
                 {"member_id": m, "question_id": q, "box": box, "due": due}
@@ -215,11 +217,7 @@ class _ScoreBatch:
         )
         bulk.bulk_update(
             session,
-            _table(Member),
+            table_of(Member),
             ("id",),
             [{"id": m, "last_active_at": at} for m, at in self.last_active.items()],
         )
-
-
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[return-value]
