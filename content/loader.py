@@ -136,7 +136,8 @@ def line_feeds(text: str) -> int:
     return text.count("\n")
 
 
-def check_question_fields(raw: dict[str, Any], guideline_codes: dict[str, str]) -> list[str]:
+# A flat list of independent field rules: one branch each, nothing nested to pull apart.
+def check_question_fields(raw: dict[str, Any], guideline_codes: dict[str, str]) -> list[str]:  # noqa: C901
     """Rules for one quiz item, shared by the YAML bank and the HR spreadsheet import.
 
     The messages are for HR, in Indonesian: what is wrong and what to do.

@@ -22,7 +22,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from bot.core.config import Settings
 
@@ -229,9 +230,6 @@ def _pg_tool(name: str, database_url: str, args: list[str]) -> None:
 
 
 def _pg_revision(database_url: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.connect() as conn:

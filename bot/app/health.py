@@ -21,13 +21,18 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from bot.core.config import Settings
+from db.migrate import alembic_config
 from db.models import utcnow
+from db.queries.health import backlog, content_counts
 
 OUTBOX_MAX_AGE = timedelta(minutes=60)
 BOT_API_TIMEOUT = 5.0
@@ -124,12 +129,6 @@ def _database(settings: Settings, secrets: Iterable[str]) -> tuple[Engine | None
 
 
 def _migrations(engine: Engine, url: str) -> CheckResult:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    from db.migrate import alembic_config
-
     script = ScriptDirectory.from_config(alembic_config(url))
     heads = set(script.get_heads())
     with engine.connect() as conn:
@@ -160,8 +159,6 @@ def _migrations(engine: Engine, url: str) -> CheckResult:
 
 
 def _content(session: Session) -> CheckResult:
-    from db.queries.health import content_counts
-
     counts = content_counts(session=session)
     detail = f"{counts.questions} active questions, {counts.prompts} active prompts"
     if counts.questions and counts.prompts:
@@ -172,8 +169,6 @@ def _content(session: Session) -> CheckResult:
 
 
 def _outbox(session: Session, now: datetime, max_age: timedelta) -> CheckResult:
-    from db.queries.health import backlog
-
     backlog_ = backlog(session=session, now=now)
     head = f"{backlog_.open} open deliveries"
     if backlog_.oldest_due is None:

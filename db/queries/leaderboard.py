@@ -11,7 +11,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from db.models import Member, QuizAnswer, Score, Unit, UnitValueScore
+from db.models import Member, MemberDay, QuizAnswer, Score, Unit, UnitValueScore
 
 
 @dataclass(frozen=True)
@@ -199,8 +199,6 @@ def link_group(*, session: Session, unit_id: int, chat_id: int) -> str:
 
 
 def shields_used(*, session: Session, member_id: int, month_start: date, month_end: date) -> int:
-    from db.models import MemberDay
-
     return session.exec(
         select(func.count()).where(
             MemberDay.member_id == member_id,
