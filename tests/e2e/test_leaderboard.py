@@ -45,7 +45,7 @@ async def answer_practice(user, db: Database, *, right: bool) -> None:  # type: 
 
     await user.send("/kuis")
     while True:
-        event = await user.next_message()
+        event = await user.next_message(timeout=20)
         if event.poll is not None:
             break
     for _ in range(100):
@@ -66,7 +66,7 @@ async def test_score_card_in_private_and_in_a_group(app, sandbox, kediri: Databa
     await budi.send("Hari ini saya melayani warga dengan sabar.")
     await expect(budi, "refleksi Anda")
     await budi.send("/skor")
-    photo = await budi.next_message()
+    photo = await budi.next_message(timeout=20)  # a chart, drawn in a worker thread
     assert photo.kind == "photo" or photo.photo is not None
     card = await expect(budi, "Skor Anda")
     assert "Runtun hari kerja: 1" in card.text and "Ketepatan per nilai" in card.text

@@ -124,7 +124,11 @@ async def test_run_serves_a_quiz_on_a_fresh_database_and_stops_on_sigterm(
     running, sandbox, bot_token: str
 ) -> None:
     process, rina, db = running
-    # The first person to write may find the bot still starting: Telegram keeps the update.
+    # Starting (imports, migrations, the content check, two failed tries) takes seconds,
+    # more on a busy machine: wait until it polls, as a person would wait for an answer.
+    await eventually(
+        lambda: any(c.method.lower() == "getupdates" for c in sandbox.calls), within=90
+    )
     await register(rina, RINA)
     [admin] = db.run_sync(lambda session: list(session.exec(select(Member)).all()))
     assert admin.role == "superadmin"  # from SUPERADMIN_IDS, set by the start-up path
