@@ -80,7 +80,8 @@ async def serve(port: int, users: int, limits: bool) -> None:
     bot.updates.clear()
     typing: list[Typist] = []
     stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
+    typers: list[asyncio.Task[None]] = []
+    readers: list[asyncio.Task[None]] = []
 
     async def stats(request: web.Request) -> web.Response:
         mark = request.query.get("marker", "")
@@ -115,26 +116,38 @@ async def serve(port: int, users: int, limits: bool) -> None:
         for user in simulated[: int(body["members"])]:
             typist = Typist(user, rng, body["marker"])
             typing.append(typist)
-            tasks.append(asyncio.create_task(typist.read()))
-            tasks.append(asyncio.create_task(typist.type(stop)))
+            readers.append(asyncio.create_task(typist.read()))
+            typers.append(asyncio.create_task(typist.type(stop)))
         return web.json_response({"typing": len(typing)})
 
     async def stop_typing(request: web.Request) -> web.Response:
         body = await request.json()
         stop.set()
+        await asyncio.gather(*typers)  # a burst under way ends at its next message
         # The last messages typed still get their replies (at one a second per chat).
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
         while any(t.pending for t in typing) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)  # a glance ten times a second: no event to wait on
-        for task in tasks:
+        for task in readers:
             task.cancel()
+        # Counted again from the chats themselves, whatever the readers matched.
+        sent_by_typists = replies_in_chats = 0
+        for t in typing:
+            for m in t.user.transcript:
+                text = m.get("text") or ""
+                if not m.get("from", {}).get("is_bot"):
+                    sent_by_typists += text != "/start"
+                elif MARK not in text:
+                    replies_in_chats += 1
         latencies = sorted(lat for t in typing for _, lat in t.replies)
         within = sum(1 for t in typing for at, _ in t.replies if body["from"] <= at <= body["to"])
         return web.json_response(
             {
                 "typed": sum(t.typed for t in typing),
                 "replied": len(latencies),
+                "typed_in_chats": sent_by_typists,
+                "replies_in_chats": replies_in_chats,
                 "unanswered": sum(len(t.pending) for t in typing),
                 "replies_during": within,
                 "latency_median": statistics.median(latencies) if latencies else None,
@@ -174,6 +187,8 @@ class Typist:
             return
         while not stop.is_set():
             for _ in range(rng.randint(1, 4)):
+                if stop.is_set():
+                    return
                 self.pending.append(now())
                 self.typed += 1
                 await self.user.send(rng.choice(TYPED))
@@ -299,6 +314,8 @@ async def run(recipients: int, typists: int) -> dict[str, Any]:
             "typed": typing["typed"],
             "replied": typing["replied"],
             "unanswered": typing["unanswered"],
+            "typed_in_chats": typing["typed_in_chats"],
+            "replies_in_chats": typing["replies_in_chats"],
             "reply_latency_median_s": _round(typing["latency_median"]),
             "reply_latency_p95_s": _round(typing["latency_p95"]),
             "reply_latency_max_s": _round(typing["latency_max"]),
@@ -337,7 +354,8 @@ def main() -> None:
         )
         print(
             f"typists: {f['typed']} messages typed, {f['replied']} replies "
-            f"({f['unanswered']} unanswered); latency median {f['reply_latency_median_s']} s, "
+            f"({f['unanswered']} unanswered; in the chats: {f['typed_in_chats']} typed, "
+            f"{f['replies_in_chats']} replies); latency median {f['reply_latency_median_s']} s, "
             f"p95 {f['reply_latency_p95_s']} s, max {f['reply_latency_max_s']} s"
         )
     print(
