@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from handlers import scores
@@ -21,26 +21,23 @@ class _AddressedToBot(filters.MessageFilter):
 
 
 ADDRESSED = _AddressedToBot(name="AddressedToBot")
-GROUP_COMMANDS = {
-    "/skor": scores.score,
-    "/peringkat": scores.ranking,
-    "/daftarkan_grup": scores.link_group,
-}
 
 
 def register(app: BotApp) -> None:
-    groups = filters.ChatType.GROUPS
-    app.add_handler(MessageHandler(groups & filters.COMMAND & ADDRESSED, group_command))
+    addressed = filters.ChatType.GROUPS & ADDRESSED
+    # PTB's CommandHandler reads "/skor@this_bot" as /skor; ADDRESSED keeps a bare /skor,
+    # which may be meant for another bot in the group, out.
+    app.add_handler(CommandHandler("skor", scores.score, filters=addressed))
+    app.add_handler(CommandHandler("peringkat", scores.ranking, filters=addressed))
+    app.add_handler(CommandHandler("daftarkan_grup", scores.link_group, filters=addressed))
+    app.add_handler(MessageHandler(addressed & filters.COMMAND, other_command))
 
 
-async def group_command(update: Update, ctx: BotContext) -> None:
+async def other_command(update: Update, ctx: BotContext) -> None:
+    """/bantuan@bot gets the group help; any other command points to the private chat."""
     message = update.effective_message
     assert message is not None and message.text is not None
     command = message.text.split(maxsplit=1)[0].split("@")[0].lower()
-    ctx.args = message.text.split()[1:]
-    if command in GROUP_COMMANDS:
-        await GROUP_COMMANDS[command](update, ctx)
-        return
     link = f"https://t.me/{ctx.deps.bot_username}?start=grup"
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(ctx.renderer.label("open_private", "id"), url=link)]]
