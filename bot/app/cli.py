@@ -5,9 +5,9 @@ The demo and the sandbox live next to the product: `make demo`, `make sandbox`."
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -220,7 +220,9 @@ def _wait_for_telegram(settings: Settings) -> bool:
             print(f"berakhlak: {check.detail}", file=sys.stderr)
             return False
         log.warning("Telegram not reachable (%s); trying again in %.0f s", check.detail, pause)
-        time.sleep(pause)
+        # Not time.sleep: its absolute-deadline clock_nanosleep fails (EINVAL) under
+        # libfaketime, which CI uses to run the bot inside a programme window.
+        asyncio.run(asyncio.sleep(pause))
         pause = min(MAX_START_PAUSE, pause * 2)
     return True
 
