@@ -12,11 +12,7 @@ from typing import Any, TypeVar
 
 from bot.core.telegram_text import (
     _INT64_MAX,
-    _MDV2_RESERVED,
-    _MDV2_TYPE_NAMES,
     _TYPE_ORDER,
-    ENTITY_TYPES,
-    PARSE_MODES,
     TextRuleError,
     _Bytes,
     _finish_entities,
@@ -31,6 +27,48 @@ from bot.core.telegram_text import (
 from sandbox.errors import ApiError, bad_request
 
 T = TypeVar("T")
+
+
+ENTITY_TYPES: frozenset[str] = frozenset(
+    {
+        "mention",
+        "hashtag",
+        "cashtag",
+        "bot_command",
+        "url",
+        "email",
+        "phone_number",
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "blockquote",
+        "expandable_blockquote",
+        "code",
+        "pre",
+        "text_link",
+        "text_mention",
+        "custom_emoji",
+        "date_time",
+    }
+)
+
+PARSE_MODES: dict[str, str] = {"html": "HTML", "markdownv2": "MarkdownV2", "markdown": "Markdown"}
+
+_MDV2_RESERVED = frozenset(b"_*[]()~`>#+-=|{}.!")
+
+_MDV2_TYPE_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "text_link": "TextUrl",
+    "code": "Code",
+    "pre": "Pre",
+    "custom_emoji": "CustomEmoji",
+}
 
 
 def _as_api_error(fn: Callable[..., T], *args: Any) -> T:

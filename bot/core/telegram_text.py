@@ -24,33 +24,6 @@ def bad_request(detail: str) -> TextRuleError:
     return TextRuleError(f"Bad Request: {detail}")
 
 
-ENTITY_TYPES: frozenset[str] = frozenset(
-    {
-        "mention",
-        "hashtag",
-        "cashtag",
-        "bot_command",
-        "url",
-        "email",
-        "phone_number",
-        "bold",
-        "italic",
-        "underline",
-        "strikethrough",
-        "spoiler",
-        "blockquote",
-        "expandable_blockquote",
-        "code",
-        "pre",
-        "text_link",
-        "text_mention",
-        "custom_emoji",
-        "date_time",
-    }
-)
-
-PARSE_MODES: dict[str, str] = {"html": "HTML", "markdownv2": "MarkdownV2", "markdown": "Markdown"}
-
 _HTML_TAGS = frozenset(
     {
         "a",
@@ -477,16 +450,3 @@ def _finish_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # --- MarkdownV2 ------------------------------------------------------------------------------
-
-_MDV2_RESERVED = frozenset(b"_*[]()~`>#+-=|{}.!")
-_MDV2_TYPE_NAMES = {
-    "bold": "Bold",
-    "italic": "Italic",
-    "underline": "Underline",
-    "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler",
-    "text_link": "TextUrl",
-    "code": "Code",
-    "pre": "Pre",
-    "custom_emoji": "CustomEmoji",
-}
