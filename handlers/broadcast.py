@@ -16,9 +16,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.delivery import outbox
-from bot.delivery.broadcasts import launch
 from bot.delivery.message import ComposeError, Draft, payload, validate
-from bot.delivery.progress import progress_view
+from bot.delivery.progress import start_broadcast
 from bot.members import audit, units
 from bot.members.accounts import MemberInfo
 from bot.members.unit_search import search_words
@@ -382,23 +381,10 @@ async def _create(
         except TelegramError as exc:
             await recover(update, ctx, exc, then="bc_list")
         return
-    status = None
-    try:
-        status = await send(update, ctx, "bc_progress", admin.language, **progress_view(None, info))
-    except TelegramError as exc:
-        # The broadcast is stored: it goes out whether or not its status message did.
-        await recover(update, ctx, exc, then="bc_list")
-    if status is not None:
-        await outbox.set_status_message(
-            ctx.db,
-            broadcast_id=info.id,
-            chat_id=status.chat_id,
-            message_id=status.message_id,
-        )
-    # Both set when the bot starts.
-    assert ctx.deps.sender is not None and ctx.deps.watch_broadcast is not None
-    await launch(ctx.db, ctx.deps.sender, info.id)
-    ctx.deps.watch_broadcast(info.id)
+    failure = await start_broadcast(ctx.bot, ctx.deps, info.id)
+    if failure is not None:
+        # The broadcast is stored and going out; only its status message is missing.
+        await recover(update, ctx, failure, then="bc_list")
 
 
 async def retry(

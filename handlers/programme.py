@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update
@@ -43,17 +43,17 @@ KINDS = {"n": DAILY, "k": QUIZ}
 _SLOT = r"(?P<slot>nilai|kuis|peringkat)"
 _HOUR = r"(?P<hour>0[5-9]|1\d|20)"
 # Every button this module shows, and nothing else: forged data never reaches a change.
-HOME = re.compile(r"^prg:home$")
-OPEN = re.compile(rf"^prg:s:{_SLOT}$")
-TOGGLE = re.compile(rf"^prg:on:{_SLOT}$")
-HOUR_PICKER = re.compile(rf"^prg:h:{_SLOT}$")
-MINUTE_PICKER = re.compile(rf"^prg:hh:{_SLOT}:{_HOUR}$")
-SET_TIME = re.compile(rf"^prg:t:{_SLOT}:{_HOUR}(?P<minute>00|15|30|45)$")
-DAY = re.compile(rf"^prg:d:{_SLOT}:(?P<day>[1-7])$")
-QUESTIONS = re.compile(r"^prg:q:(?P<slot>kuis):(?P<count>[1-5])$")
-WINDOW = re.compile(r"^prg:w:(?P<slot>kuis):(?P<minutes>0|30|60|120|240)$")
-PICK_UNIT = re.compile(r"^prg:u:(?P<kind>[nk]):(?P<unit_id>\d{1,9})$")
-CONFIRM = re.compile(r"^prg:(?P<choice>go|no):(?P<token>[0-9a-f]{8})$")
+HOME = re.compile(r"^prg:home\Z")
+OPEN = re.compile(rf"^prg:s:{_SLOT}\Z")
+TOGGLE = re.compile(rf"^prg:on:{_SLOT}\Z")
+HOUR_PICKER = re.compile(rf"^prg:h:{_SLOT}\Z")
+MINUTE_PICKER = re.compile(rf"^prg:hh:{_SLOT}:{_HOUR}\Z")
+SET_TIME = re.compile(rf"^prg:t:{_SLOT}:{_HOUR}(?P<minute>00|15|30|45)\Z")
+DAY = re.compile(rf"^prg:d:{_SLOT}:(?P<day>[1-7])\Z")
+QUESTIONS = re.compile(r"^prg:q:(?P<slot>kuis):(?P<count>[1-5])\Z")
+WINDOW = re.compile(r"^prg:w:(?P<slot>kuis):(?P<minutes>0|30|60|120|240)\Z")
+PICK_UNIT = re.compile(r"^prg:u:(?P<kind>[nk]):(?P<unit_id>\d{1,9})\Z")
+CONFIRM = re.compile(r"^prg:(?P<choice>go|no):(?P<token>[0-9a-f]{8})\Z")
 
 Route = Callable[[Update, BotContext, MemberInfo, Message | None, re.Match[str]], Awaitable[None]]
 
@@ -65,7 +65,10 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("kirim_kuis_sekarang", send_quiz_now, filters=private))
     app.add_handler(CommandHandler("jeda", pause, filters=private))
     app.add_handler(CommandHandler("lanjut", resume, filters=private))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^prg:"))
+    # PTB matches each pattern from the start (re.match); `\Z` closes it at the very end.
+    for pattern, route in ROUTES:
+        app.add_handler(CallbackQueryHandler(_admin_button(pattern, route), pattern=pattern))
+    app.add_handler(CallbackQueryHandler(on_unknown_button, pattern=r"^prg:"))
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -182,26 +185,34 @@ async def show_programme(update: Update, ctx: BotContext) -> None:
     await send(update, ctx, "prg_overview", admin.language, rows=rows, **view)
 
 
-async def on_button(update: Update, ctx: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+def _admin_button(
+    pattern: re.Pattern[str], route: Route
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """A route behind the admin gate, with one way to recover when Telegram refuses."""
+
+    async def handle(update: Update, ctx: BotContext) -> None:
+        query = update.callback_query
+        assert query is not None and ctx.matches
+        admin = await require_admin(update, ctx, "programme_button")
+        if admin is None:
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        try:
+            await route(update, ctx, admin, message, ctx.matches[0])
+        except TelegramError as exc:
+            # A change is stored, audited and re-planned before anything is shown, so
+            # a failure to show it leaves no slot half-changed: /jadwal shows the truth.
+            sending = pattern in (PICK_UNIT, CONFIRM)
+            await recover(update, ctx, exc, then="retry" if sending else "jadwal")
+
+    return handle
+
+
+async def on_unknown_button(update: Update, ctx: BotContext) -> None:
+    """Data that starts like ours but that no route accepts: forged, or from an old version."""
     admin = await require_admin(update, ctx, "programme_button")
     if admin is None:
         return
-    data = query.data or ""
-    message = query.message if isinstance(query.message, Message) else None
-    for pattern, route in ROUTES:
-        # fullmatch: `$` alone would also accept a trailing newline.
-        match = pattern.fullmatch(data)
-        if match is not None:
-            try:
-                await route(update, ctx, admin, message, match)
-            except TelegramError as exc:
-                # A change is stored, audited and re-planned before anything is shown, so
-                # a failure to show it leaves no slot half-changed: /jadwal shows the truth.
-                sending = pattern in (PICK_UNIT, CONFIRM)
-                await recover(update, ctx, exc, then="retry" if sending else "jadwal")
-            return
     log.info("programme: unknown button data refused")
     await answer(update, ctx, "button_unknown", admin.language)
 

@@ -7,12 +7,11 @@ import logging
 from datetime import date, datetime
 
 from telegram import Bot
-from telegram.constants import ParseMode
 
 from bot.boards.cards import post_weekly
 from bot.core.deps import BotApp, BotContext, Deps
-from bot.delivery.broadcasts import build_sender, launch
-from bot.delivery.progress import progress_view, report_progress
+from bot.delivery.broadcasts import build_sender
+from bot.delivery.progress import report_progress, start_broadcast
 from bot.programme.scheduler import Programme
 from bot.quiz.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
 from db.queries import outbox
@@ -101,24 +100,10 @@ async def _launch_job(ctx: BotContext) -> None:
 
 async def _launch(bot: Bot, deps: Deps, broadcast_id: int) -> None:
     info = await deps.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
+    # Cancelled, or started already (a restart found it due while its job was pending).
     if info is None or info.status != "scheduled":
         return
-    if info.status_chat_id is not None:
-        text = deps.renderer.text("bc_progress", "id", **progress_view(None, info))
-        try:
-            status = await bot.send_message(info.status_chat_id, text, parse_mode=ParseMode.HTML)
-            await deps.db.run(
-                outbox.set_status_message,
-                broadcast_id=broadcast_id,
-                chat_id=status.chat_id,
-                message_id=status.message_id,
-            )
-        except Exception as exc:
-            log.info("status message for broadcast %s failed: %s", broadcast_id, type(exc).__name__)
-    # Only ever called once start_services has set both.
-    assert deps.sender is not None and deps.watch_broadcast is not None
-    await launch(deps.db, deps.sender, broadcast_id)
-    deps.watch_broadcast(broadcast_id)
+    await start_broadcast(bot, deps, broadcast_id)
 
 
 async def _progress_tick(ctx: BotContext) -> None:

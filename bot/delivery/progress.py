@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.core.deps import Deps
+from bot.delivery.broadcasts import launch
 from db.models import utcnow
 from db.queries import members, outbox
 
@@ -36,18 +37,52 @@ def progress_view(progress: outbox.Progress | None, info: outbox.BroadcastInfo) 
     }
 
 
+async def _admin_language(deps: Deps, info: outbox.BroadcastInfo) -> str:
+    admin = (
+        await deps.db.run(members.get_member, telegram_user_id=info.created_by)
+        if info.created_by
+        else None
+    )
+    return admin.language if admin else "id"
+
+
+async def start_broadcast(bot: Bot, deps: Deps, broadcast_id: int) -> TelegramError | None:
+    """The one way a stored broadcast starts, at once or at its hour: the status message in
+    the admin's chat, one delivery row per recipient, and a watch that keeps the status
+    current. The error is returned when the status message could not be posted: the
+    broadcast goes out all the same."""
+    info = await deps.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
+    if info is None:
+        return None
+    failure = None
+    if info.status_chat_id is not None:
+        lang = await _admin_language(deps, info)
+        text = deps.renderer.text("bc_progress", lang, **progress_view(None, info))
+        try:
+            status = await bot.send_message(info.status_chat_id, text, parse_mode=ParseMode.HTML)
+            await deps.db.run(
+                outbox.set_status_message,
+                broadcast_id=broadcast_id,
+                chat_id=status.chat_id,
+                message_id=status.message_id,
+            )
+        except TelegramError as exc:
+            log.info("status message for broadcast %s failed: %s", broadcast_id, type(exc).__name__)
+            failure = exc
+    # Both set by start_services before any update or job can start a broadcast.
+    assert deps.sender is not None and deps.watch_broadcast is not None
+    await launch(deps.db, deps.sender, broadcast_id)
+    deps.watch_broadcast(broadcast_id)
+    return failure
+
+
 async def report_progress(bot: Bot, deps: Deps, broadcast_id: int) -> bool:
     """Edit the status message when its text changes; True once the report is final."""
     info = await deps.db.run(outbox.get_broadcast, broadcast_id=broadcast_id)
     if info is None or info.status_chat_id is None or info.status_message_id is None:
         return True
     progress = await deps.db.run(outbox.progress, broadcast_id=broadcast_id)
-    admin = (
-        await deps.db.run(members.get_member, telegram_user_id=info.created_by)
-        if info.created_by
-        else None
-    )
-    lang = admin.language if admin else "id"
+    lang = await _admin_language(deps, info)
     finished = info.status in ("done", "cancelled")
     template = "bc_report" if finished else "bc_progress"
     text = deps.renderer.text(template, lang, status=info.status, **progress_view(progress, info))
