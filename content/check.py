@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.render import LANGUAGES, Renderer
 from bot.core.telegram_text import TextRuleError, parse_html, utf16_len
-from content.loader import CONTENT, Content, Problem, load_content
+from content.loader import CONTENT, Content, Problem, Question, load_content
 from content.samples import samples_for
 
 MESSAGE_MAX = 4096
@@ -59,3 +62,151 @@ def check_all(root: Path = CONTENT) -> tuple[Content, list[Problem]]:
     problems = list(content.problems)
     problems += check_templates(Renderer(root / "templates"))
     return content, problems
+
+
+# --- Guessing check ----------------------------------------------------------------------
+# A member who does not read the scene can still pick "the longest option", "the most
+# complete option" or "the option without a warning word". Each strategy is run over the
+# scenario items; where it ties between k options it earns 1/k (its expected score).
+
+GUESS_LIMIT = 0.35  # chance is 0.25 with four options
+SCENARIO = "scenario"
+COMPLETE_WORDS = ("dan", "lalu", "sambil", "serta", "kemudian", "sekaligus")
+MARKER_WORDS = (
+    "saja",
+    "langsung",
+    "menunggu",
+    "hanya",
+    "sekadar",
+    "membiarkan",
+    "biarkan",
+    "diam",
+    "menolak",
+    "menunda",
+    "pura-pura",
+)
+_WORD_RE = re.compile(r"[\w-]+", re.UNICODE)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD_RE.findall(text.lower())
+
+
+def _completeness(option: str) -> int:
+    words = _words(option)
+    return sum(words.count(w) for w in COMPLETE_WORDS) + option.count(",")
+
+
+def _marked(option: str) -> bool:
+    words = set(_words(option))
+    return any(w in words for w in MARKER_WORDS)
+
+
+def _pick_max(scores: Sequence[float], correct: int) -> float:
+    """Expected hit of choosing the highest score, ties broken at random."""
+    best = max(scores)
+    tied = [i for i, s in enumerate(scores) if s == best]
+    return 1 / len(tied) if correct in tied else 0.0
+
+
+def _longest(q: Question) -> float:
+    return _pick_max([len(o) for o in q.options], q.correct)
+
+
+def _most_complete(q: Question) -> float:
+    return _pick_max([_completeness(o) for o in q.options], q.correct)
+
+
+def _unmarked(q: Question) -> float:
+    return _pick_max([0 if _marked(o) else 1 for o in q.options], q.correct)
+
+
+STRATEGIES: dict[str, Callable[[Question], float]] = {
+    "longest option": _longest,
+    "most complete option": _most_complete,
+    "avoid marker words": _unmarked,
+}
+
+
+@dataclass(frozen=True)
+class GuessRate:
+    strategy: str
+    overall: float
+    by_difficulty: dict[int, float]
+    items: int
+
+
+def _position_rates(items: Sequence[Question]) -> tuple[str, float, dict[int, float]]:
+    """'Always the same letter': the letter that is most often the key, and its rates."""
+    letters = max(len(q.options) for q in items)
+    best_letter, best = 0, -1.0
+    for letter in range(letters):
+        rate = sum(q.correct == letter for q in items) / len(items)
+        if rate > best:
+            best_letter, best = letter, rate
+    by_difficulty: dict[int, float] = {}
+    for level in sorted({q.difficulty for q in items}):
+        group = [q for q in items if q.difficulty == level]
+        by_difficulty[level] = sum(q.correct == best_letter for q in group) / len(group)
+    return f"always {'ABCD'[best_letter]}", best, by_difficulty
+
+
+def guessing_rates(questions: Iterable[Question]) -> list[GuessRate]:
+    """Each test-wise strategy's hit rate on the scenario items, overall and per difficulty."""
+    items = [q for q in questions if q.kind == SCENARIO]
+    if not items:
+        return []
+    rates: list[GuessRate] = []
+    levels = sorted({q.difficulty for q in items})
+    for name, strategy in STRATEGIES.items():
+        hits = {q.id: strategy(q) for q in items}
+        by_difficulty = {
+            level: _mean([hits[q.id] for q in items if q.difficulty == level]) for level in levels
+        }
+        rates.append(GuessRate(name, _mean(list(hits.values())), by_difficulty, len(items)))
+    name, overall, by_difficulty = _position_rates(items)
+    rates.append(GuessRate(name, overall, by_difficulty, len(items)))
+    return rates
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def guessing_report(questions: Iterable[Question]) -> list[str]:
+    """One line per strategy: 'longest option: 24 % (d1 22 %, d2 25 %, d3 24 %)'."""
+    lines = []
+    for rate in guessing_rates(questions):
+        levels = ", ".join(f"d{k} {v:.0%}" for k, v in rate.by_difficulty.items())
+        lines.append(f"{rate.strategy}: {rate.overall:.0%} of {rate.items} ({levels})")
+    return lines
+
+
+def check_guessing(questions: Iterable[Question], file: str = "content/questions") -> list[Problem]:
+    """Fail when a strategy beats GUESS_LIMIT, or finds difficulty 3 easier than 1."""
+    problems = []
+    for rate in guessing_rates(questions):
+        if rate.overall > GUESS_LIMIT:
+            problems.append(
+                Problem(
+                    file,
+                    f"tebakan '{rate.strategy}'",
+                    f"benar {rate.overall:.0%} pada soal skenario tanpa membaca cerita "
+                    f"(batas {GUESS_LIMIT:.0%}); samakan kelengkapan dan panjang pilihan",
+                )
+            )
+        easy, hard = rate.by_difficulty.get(1), rate.by_difficulty.get(3)
+        if easy is not None and hard is not None and hard > easy:
+            problems.append(
+                Problem(
+                    file,
+                    f"tebakan '{rate.strategy}'",
+                    f"lebih mudah pada tingkat 3 ({hard:.0%}) daripada tingkat 1 ({easy:.0%})",
+                )
+            )
+    return problems
+
+
+if __name__ == "__main__":  # python -m content.check: the guessing report
+    for line in guessing_report(load_content().questions):
+        print(line)
