@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     private_interval: float = Field(default=1.0, ge=1.0)
     group_per_minute: int = Field(default=20, ge=1, le=20)
     max_in_flight: int = Field(default=16, ge=1, le=100)
+    # How long rows wait while Telegram is unreachable before they fail (the report then
+    # says so); and how long a send's answer may take before it counts as "may have arrived".
+    send_outage_limit: float = Field(default=1800.0, ge=1, le=7 * 24 * 3600)
+    send_read_timeout: float = Field(default=30.0, gt=0, le=300)
     # Programme: how late a send missed while the bot was down may still go out.
     programme_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
     # Seeds question choice, so a round can be reproduced.
