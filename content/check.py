@@ -61,6 +61,7 @@ def check_all(root: Path = CONTENT) -> tuple[Content, list[Problem]]:
     content = load_content(root)
     problems = list(content.problems)
     problems += check_templates(Renderer(root / "templates"))
+    problems += check_guessing(content.questions)
     return content, problems
 
 
