@@ -10,8 +10,15 @@ import yaml
 
 from bot.app.cli import main
 from bot.core.render import LANGUAGES, Renderer
-from content.check import check_all, check_templates
-from content.loader import CONTENT, counts, load_content
+from content.check import (
+    GUESS_LIMIT,
+    check_all,
+    check_guessing,
+    check_templates,
+    guessing_rates,
+    guessing_report,
+)
+from content.loader import CONTENT, Question, counts, load_content
 from content.samples import SAMPLES
 from sandbox.formatting import parse_html, utf16_len
 
@@ -149,3 +156,65 @@ def test_template_syntax_error_is_reported_not_raised(broken: Path) -> None:
     (broken / "templates" / "en" / "help.html").write_text("{% for x in %}", "utf-8")
     problems = [str(p) for p in check_templates(Renderer(broken / "templates"))]
     assert any("en/help.html" in p and "does not render" in p for p in problems)
+
+
+def _scenario(qid: str, options: tuple[str, ...], correct: int, difficulty: int = 2) -> Question:
+    return Question(
+        id=qid,
+        value="BP",
+        guideline="BP1",
+        difficulty=difficulty,
+        kind="scenario",
+        question="Apa yang sebaiknya dilakukan?",
+        options=options,
+        correct=correct,
+        explanation="-",
+        scene="-",
+    )
+
+
+def test_guessing_check_fails_a_bank_where_the_longest_option_wins() -> None:
+    bank = [
+        _scenario(
+            f"BP-{n:03}",
+            ("Pilihan a", "Pilihan b yang jauh lebih panjang dari yang lain", "Pilihan c", "Pil d"),
+            correct=1,
+            difficulty=1 + n % 3,
+        )
+        for n in range(12)
+    ]
+    rates = {r.strategy: r for r in guessing_rates(bank)}
+    assert rates["longest option"].overall == 1.0
+    problems = [str(p) for p in check_guessing(bank)]
+    assert any("'longest option'" in p and "100%" in p for p in problems), problems
+
+
+def test_guessing_check_fails_when_difficulty_3_is_easier_than_1() -> None:
+    plain = ("Satu", "Dua", "Tiga", "Empat")
+    bank = [_scenario(f"BP-{n:03}", plain, correct=n % 4, difficulty=1) for n in range(8)]
+    # The key is the most complete option only on the hard items.
+    complete = ("Satu", "Dua, lalu tiga dan empat", "Tiga", "Empat")
+    bank += [_scenario(f"BP-1{n:02}", complete, correct=1, difficulty=3) for n in range(2)]
+    problems = [str(p) for p in check_guessing(bank)]
+    assert any("'most complete option'" in p and "tingkat 3" in p for p in problems), problems
+
+
+def test_marker_words_and_connectives_are_counted_as_a_test_wise_reader_would() -> None:
+    marked = _scenario("BP-900", ("Menunggu saja", "Melayani", "Langsung pulang"), correct=1)
+    assert {r.strategy: r.overall for r in guessing_rates([marked])}["avoid marker words"] == 1.0
+    tied = _scenario("BP-901", ("A dan b", "C lalu d", "E"), correct=0)
+    assert {r.strategy: r.overall for r in guessing_rates([tied])}["most complete option"] == 0.5
+
+
+def test_shipped_bank_cannot_be_gamed() -> None:
+    assert check_guessing(SHIPPED.questions) == []
+    rates = guessing_rates(SHIPPED.questions)
+    assert {r.strategy for r in rates} >= {
+        "longest option",
+        "most complete option",
+        "avoid marker words",
+    }
+    for rate in rates:
+        assert rate.overall <= GUESS_LIMIT, rate
+        assert rate.by_difficulty[3] <= rate.by_difficulty[1], rate
+    assert len(guessing_report(SHIPPED.questions)) == len(rates)
