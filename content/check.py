@@ -118,6 +118,14 @@ def _most_complete(q: Question) -> float:
     return _pick_max([_completeness(o) for o in q.options], q.correct)
 
 
+def _shortest(q: Question) -> float:
+    return _pick_max([-len(o) for o in q.options], q.correct)
+
+
+def _least_complete(q: Question) -> float:
+    return _pick_max([-_completeness(o) for o in q.options], q.correct)
+
+
 def _unmarked(q: Question) -> float:
     return _pick_max([0 if _marked(o) else 1 for o in q.options], q.correct)
 
@@ -125,6 +133,9 @@ def _unmarked(q: Question) -> float:
 STRATEGIES: dict[str, Callable[[Question], float]] = {
     "longest option": _longest,
     "most complete option": _most_complete,
+    # A reader who learnt that keys are now the plain ones must not win either.
+    "shortest option": _shortest,
+    "least complete option": _least_complete,
     "avoid marker words": _unmarked,
 }
 
