@@ -161,13 +161,13 @@ async def test_leave_keeps_the_streak(app, sandbox, kediri: Database) -> None:
     budi = sandbox.user("Budi Santoso")
     await register(budi, BUDI)
     await budi.send("/cuti 17-12-2026")
-    await expect(budi, "Cuti 17-12-2026 tercatat")
+    await expect(budi, "Runtun Anda dilindungi untuk 17-12-2026")
     await budi.send("/cuti 19-12-2026")
     await expect(budi, "bukan hari kerja")
     await budi.send("/cuti besok pagi")
     await expect(budi, "HH-BB-TTTT")
     await budi.send("/cuti 17-12-2026")
-    await expect(budi, "sudah tercatat")
+    await expect(budi, "17-12-2026 sudah dihitung untuk runtun Anda")
     member = kediri.run_sync(lambda session: session.exec(select(Member)).one())
     days = kediri.run_sync(
         lambda session: [(d.day.isoformat(), d.kind) for d in session.exec(select(MemberDay))]

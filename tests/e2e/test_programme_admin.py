@@ -103,11 +103,11 @@ async def test_jadwal_shows_the_default_programme(admin: SimUser) -> None:
     view = await expect(admin, "Jadwal program BerAKHLAK")
     assert view.text is not None
     assert "waktu setempat tiap unit" in view.text
-    assert "Nilai harian · ✅ aktif\n🕒 07:30 · Sen Sel Rab Kam Jum" in view.text
-    assert "Kuis · ✅ aktif\n🕒 10:00 · Sel Kam\n🧩 3 soal" in view.text
-    assert "Papan peringkat · ✅ aktif\n🕒 15:00 · Jum" in view.text
+    assert "Nilai harian · ✅ aktif\n🕒 07.30 · Sen Sel Rab Kam Jum" in view.text
+    assert "Kuis · ✅ aktif\n🕒 10.00 · Sel Kam\n🧩 3 soal" in view.text
+    assert "Papan peringkat · ✅ aktif\n🕒 15.00 · Jum" in view.text
     # Each slot's next run, in the instansi's own zone (DEFAULT_TIMEZONE, WIB here).
-    for time in ("07:30", "10:00", "15:00"):
+    for time in ("07.30", "10.00", "15.00"):
         assert re.search(rf"Berikutnya: \w{{3}} \d\d-\d\d-\d{{4}} {time} WIB\n", view.text)
     assert "dijeda" not in view.text
     assert view.buttons == [["🌅 Nilai harian"], ["🧩 Kuis"], ["🏆 Papan peringkat"]]
@@ -121,9 +121,9 @@ async def test_editing_the_quiz_slot_is_stored_audited_and_replanned(
     await admin.send("/jadwal")
     view = await expect(admin, "Jadwal program")
     await admin.press(view, "🧩 Kuis")
-    editor = await expect(admin, "Jam 10:00 waktu setempat tiap unit")
+    editor = await expect(admin, "Jam 10.00 waktu setempat tiap unit")
     assert editor.message_id == view.message_id  # edited in place
-    await admin.press(editor, "🕒 Ubah jam (10:00)")
+    await admin.press(editor, "🕒 Ubah jam (10.00)")
     hours = await expect(admin, "Pilih jamnya")
     assert hours.buttons[0] == ["05", "06", "07", "08"] and hours.buttons[3][-1] == "20"
     await admin.press(hours, "14")
@@ -131,14 +131,14 @@ async def test_editing_the_quiz_slot_is_stored_audited_and_replanned(
     assert minutes.buttons[0] == ["14:00", "14:15", "14:30", "14:45"]
     query_id = await admin.press(minutes, "14:45")
     assert "Tersimpan" in (await sandbox.wait_callback_answer(query_id))["text"]
-    editor = await expect(admin, "Jam 14:45 waktu setempat tiap unit")
+    editor = await expect(admin, "Jam 14.45 waktu setempat tiap unit")
     assert slot_row(kediri, "kuis")["time"] == "14:45"
     [change] = audit_rows(kediri, "programme_change")
     assert change.actor_user_id == admin.id and change.allowed
     assert change.detail == {"slot": "kuis", "field": "time", "old": "10:00", "new": "14:45"}
     due = programme.next_runs()["kuis"]
     assert due.strftime("%H:%M") == "14:45" and due.isoweekday() in (2, 4)
-    assert re.search(r"Berikutnya: (Sel|Kam) \S+ 14:45 WI", editor.text or "")
+    assert re.search(r"Berikutnya: (Sel|Kam) \S+ 14\.45 WI", editor.text or "")
 
     # A day on, the question count, the answer window: each stored and audited.
     await admin.press(editor, "Sen")
@@ -166,7 +166,7 @@ async def test_editing_the_quiz_slot_is_stored_audited_and_replanned(
     # Back to the overview, in place.
     await admin.press(editor, "⬅️ Kembali")
     view = await expect(admin, "Jadwal program")
-    assert "🕒 14:45 · Sen Sel Kam" in (view.text or "")
+    assert "🕒 14.45 · Sen Sel Kam" in (view.text or "")
 
 
 async def test_switching_off_and_the_last_day_is_kept(
@@ -176,7 +176,7 @@ async def test_switching_off_and_the_last_day_is_kept(
     await admin.send("/jadwal")
     view = await expect(admin, "Jadwal program")
     await admin.press(view, "🏆 Papan peringkat")
-    editor = await expect(admin, "Jam 15:00")
+    editor = await expect(admin, "Jam 15.00")
     query_id = await admin.press(editor, "✓ Jum")
     answer = await sandbox.wait_callback_answer(query_id)
     assert "Minimal satu hari" in answer["text"]

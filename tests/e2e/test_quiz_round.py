@@ -40,7 +40,7 @@ async def test_window_closes_with_a_partial_result(
             window_minutes=30,
         )
         assert count == 1
-        intro = await expect(budi, "Kuis ditutup pukul 10:25 WIB", within=10)
+        intro = await expect(budi, "Kuis ditutup pukul 10.25 WIB", within=10)
         assert intro is not None
         polls = []
         while len(polls) < 3:

@@ -305,7 +305,7 @@ async def test_a_jadwal_edit(bot, sandbox, kediri: Database, kind: str) -> None:
     await admin.send("/jadwal")
     view = await expect(admin, "Jadwal program")
     await admin.press(view, "🧩 Kuis")
-    editor = await expect(admin, "Jam 10:00 waktu setempat tiap unit")
+    editor = await expect(admin, "Jam 10.00 waktu setempat tiap unit")
     # Monday is added; showing the changed slot is what fails.
     arm(sandbox, bot, kind, "editMessageText", admin.chat_id)
     query = await admin.press(editor, "Sen")
@@ -322,7 +322,7 @@ async def test_a_jadwal_edit(bot, sandbox, kediri: Database, kind: str) -> None:
     assert "Ketik /jadwal" in bot_texts(admin)[-1]
     await admin.send("/jadwal")
     view = await expect(admin, "Jadwal program")
-    assert "🕒 10:00 · Sen Sel Kam" in (view.text or "")
+    assert "🕒 10.00 · Sen Sel Kam" in (view.text or "")
 
 
 async def test_a_jadwal_button_whose_answer_is_lost(bot, sandbox, kediri: Database) -> None:  # type: ignore[no-untyped-def]
