@@ -361,9 +361,17 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
                 "percent": 100,
                 "rate": 1.0,
                 "eta": None,
+                "confirmed": 1397,
+                "unanswered": unanswered,
+                "stopped": 3 - unanswered,
             }
             for s in ("done", "cancelled")
+            for unanswered in (0, 2)
         ],
+        "bc_unconfirmed_file": [{"id": 7, "n": 3}],
+        "bc_resend_confirm": [{"id": 7, "n": 3}],
+        "bc_resend_started": [{"id": 7, "n": 3}],
+        "bc_resend_cancelled": [{"id": 7}],
         "bc_list": [
             {
                 "items": [{"info": _Broadcast(), "p": _Progress(), "preview": HOSTILE}] * 10,
@@ -388,6 +396,21 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         ],
         "admin_only": [{"superadmin": True}, {"superadmin": False}],
         "statistics": [{"opds": [(HOSTILE, 12), (LONG[:100], 3)] * 30, "total": 123}],
+        "report_choose_scope": [
+            {"period": "Triwulan IV 2026", "page": 0, "pages": 1},
+            {"period": "Desember 2026", "page": 2, "pages": 9},
+        ],
+        "report_building": [{"period": "Desember 2026", "scope": "OPD: " + HOSTILE}],
+        "report_ready": [
+            {
+                "period": "Desember 2026",
+                "scope": "OPD: " + LONG[:100],
+                "members": "5.000",
+                "participation": "72,5 %",
+                "accuracy": "–",
+            }
+        ],
+        "report_too_small": [{"n": 5}],
     }
 
 

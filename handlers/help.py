@@ -33,6 +33,7 @@ ADMIN_COMMANDS = [
     "jeda",
     "lanjut",
     "statistik",
+    "laporan",
     "soal_template",
     "soal_ekspor",
     "admin_daftar",

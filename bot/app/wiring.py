@@ -41,6 +41,7 @@ from handlers import (
     programme,
     quiz,
     registration,
+    reports,
     scores,
     statistics,
 )
@@ -118,6 +119,7 @@ def build_application(
     profile.register(app)
     help.register(app)
     statistics.register(app)
+    reports.register(app)
     content_admin.register(app)
     broadcast.register(app)
     quiz.register(app)

@@ -48,10 +48,12 @@ class Renderer:
                     self.env.get_template(f"{lang}/{path.name}")
 
     def _load_labels(self, lang: str) -> dict[str, str]:
-        path = self.directory / lang / "labels.yaml"
-        if not path.exists():
-            return {}
-        return {str(k): str(v) for k, v in (yaml.safe_load(path.read_text("utf-8")) or {}).items()}
+        # labels.yaml, then one file per feature with many labels (labels_report.yaml).
+        out: dict[str, str] = {}
+        for path in sorted((self.directory / lang).glob("labels*.yaml")):
+            data = yaml.safe_load(path.read_text("utf-8")) or {}
+            out.update({str(k): str(v) for k, v in data.items()})
+        return out
 
     def text(self, name: str, lang: str = DEFAULT_LANGUAGE, /, **context: Any) -> str:
         lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
