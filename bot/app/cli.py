@@ -56,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     backup.add_argument("file", type=Path)
     restore = sub.add_parser("restore", help="replace the database with a backup (bot stopped)")
     restore.add_argument("file", type=Path)
+    report = sub.add_parser("report", help="write an HR report as .pdf or .xlsx")
+    report.add_argument("--period", required=True, help="2026-12, 2026-Q4 or 2026")
+    report.add_argument("--opd", metavar="CODE", help="one OPD by its roster code")
+    report.add_argument("--lang", choices=["id", "en"], default="id")
+    report.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.xlsx")
 
     args = parser.parse_args(argv)
     configure_logging()
@@ -85,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _db_upgrade(settings)
         if command == "units":
             return _units_import(settings, args.file)
+        if command == "report":
+            return _report(settings, args.period, args.opd, args.lang, args.out)
         return _run(settings)
     except ConfigError as exc:
         print(f"berakhlak: {exc}", file=sys.stderr)
@@ -149,6 +156,48 @@ def _content_transfer(settings: Settings, action: str, file: Path) -> int:
         return 0
     finally:
         database.close()
+
+
+def _report(settings: Settings, code: str, opd_code: str | None, lang: str, out: Path) -> int:
+    from bot.core.calendar import Clock
+    from bot.core.render import default_renderer
+    from bot.reports.figures import parse_period
+    from bot.reports.service import make_report
+    from db.engine import Database
+    from db.queries.units import list_opd
+
+    period = parse_period(code)
+    if period is None or out.suffix not in (".pdf", ".xlsx"):
+        print("berakhlak: --period is 2026-12, 2026-Q4 or 2026; --out ends in .pdf or .xlsx")
+        return 2
+    content = prepare(settings).content
+    database = Database(settings.database_url, workers=1)
+    try:
+        opd = None
+        if opd_code is not None:
+            opd = next((u for u in database.run_sync(list_opd) if u.code == opd_code), None)
+            if opd is None:
+                print(f"berakhlak: no OPD with the code {opd_code}", file=sys.stderr)
+                return 1
+        files = asyncio.run(
+            make_report(
+                database,
+                content=content,
+                renderer=default_renderer(),
+                period=period,
+                opd_id=opd.id if opd else None,
+                opd_code=opd_code,
+                lang=lang,
+                min_size=settings.min_unit_size,
+                now=Clock().now(),
+                tz=settings.default_timezone,
+            )
+        )
+    finally:
+        database.close()
+    out.write_bytes(files.pdf if out.suffix == ".pdf" else files.xlsx)
+    print(f"{out}: report for {period.code} written.")
+    return 0
 
 
 def _units_import(settings: Settings, file: Path) -> int:

@@ -10,7 +10,17 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries whose DEBUG lines carry what members wrote and who they are: PTB dumps every
 # update and every API answer (names, usernames, message text), httpx/httpcore the request
 # URL (which holds the bot token) and headers. They stay at INFO whatever LOG_LEVEL says.
-CHATTY = ("telegram", "httpx", "httpcore", "hpack", "aiohttp", "apscheduler", "asyncio")
+CHATTY = (
+    "telegram",
+    "httpx",
+    "httpcore",
+    "hpack",
+    "aiohttp",
+    "apscheduler",
+    "asyncio",
+    # fpdf2 subsets fonts for every report and logs each glyph table at INFO.
+    "fontTools",
+)
 
 # A bot token anywhere in a line (as in .../bot123:AA.../getMe), as a last line of defence.
 TOKEN = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,}")
