@@ -18,8 +18,6 @@ CHATTY = (
     "aiohttp",
     "apscheduler",
     "asyncio",
-    # fpdf2 subsets fonts for every report and logs each glyph table at INFO.
-    "fontTools",
 )
 
 # A bot token anywhere in a line (as in .../bot123:AA.../getMe), as a last line of defence.
@@ -50,3 +48,5 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(name).setLevel(floor)
     # httpx logs every request URL at INFO, and the URL carries the bot token.
     logging.getLogger("httpx").setLevel(max(floor, logging.WARNING))
+    # fpdf2 subsets the font of every report and fontTools logs each glyph table at INFO.
+    logging.getLogger("fontTools").setLevel(max(floor, logging.WARNING))
