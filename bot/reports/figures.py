@@ -143,6 +143,7 @@ class Report:
     improved: list[tuple[str, float, float]]  # name, accuracy now, before
     missed: list[MissedItem]
     active_days: int
+    units_with_members: int
     pooled: list[str] = field(default_factory=list)  # names of the pools shown
 
 
@@ -297,5 +298,6 @@ async def build_report(
         improved=[(n, a, b) for n, a, b in improved if a > b][:5],
         missed=missed,
         active_days=days,
+        units_with_members=sum(1 for u in scope_units if u.members),
         pooled=pooled_names,
     )

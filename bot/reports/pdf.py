@@ -103,11 +103,15 @@ def _weekly_chart(report: Report, words: Words) -> bytes | None:
             linewidth=1,
             label=row.name[:40],
         )
+    # One tick per week, on its Monday, as 7/12: the locator's own dates fall mid-week.
+    ax.set_xticks(
+        report.week_starts,  # type: ignore[arg-type]
+        [f"{d.day}/{d.month}" for d in report.week_starts],
+    )
     ax.set_xlabel(words("report_c_week"))
     ax.set_ylabel(words("report_c_participants"))
     ax.grid(color="0.85", linewidth=0.5)
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    fig.autofmt_xdate()
     fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png")
@@ -136,7 +140,7 @@ def render_pdf(report: Report, words: Words, generated: datetime) -> bytes:
     total = report.total
     headline = [
         (words("report_h_members"), words.number(total.members)),
-        (words("report_h_units"), words.number(len(report.units))),
+        (words("report_h_units"), words.number(report.units_with_members)),
         (words("report_h_participation"), words.percent(total.participation)),
         (words("report_h_answers"), words.number(total.answered)),
         (words("report_h_accuracy"), words.percent(total.accuracy)),
@@ -205,6 +209,8 @@ def render_pdf(report: Report, words: Words, generated: datetime) -> bytes:
 
     _heading(pdf, words("report_s_silent"))
     if report.silent:
+        header = [words("report_c_unit"), words("report_c_members"), words("report_c_reason")]
+        _cells(pdf, header, [90, 20, 70], bold=True)
         for unit in report.silent:
             _cells(
                 pdf,
@@ -216,6 +222,13 @@ def render_pdf(report: Report, words: Words, generated: datetime) -> bytes:
 
     _heading(pdf, words("report_s_improved"))
     if report.improved:
+        header = [
+            words("report_c_unit"),
+            words("report_c_before"),
+            words("report_c_now"),
+            words("report_c_change"),
+        ]
+        _cells(pdf, header, [90, 30, 30, 30], bold=True)
         for name, now, before in report.improved:
             _cells(
                 pdf,

@@ -81,7 +81,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         [
             [scope, None],
             [words("report_h_members"), total.members],
-            [words("report_h_units"), len(report.units)],
+            [words("report_h_units"), report.units_with_members],
             [words("report_h_participation"), total.participation],
             [words("report_h_answers"), total.answered],
             [words("report_h_accuracy"), total.accuracy],
