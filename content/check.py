@@ -208,7 +208,8 @@ def check_guessing(questions: Iterable[Question], file: str = "content/questions
                 )
             )
         easy, hard = rate.by_difficulty.get(1), rate.by_difficulty.get(3)
-        if easy is not None and hard is not None and hard > easy:
+        # Compared in whole percent, as reported: 22 % against 22 % is not 'easier'.
+        if easy is not None and hard is not None and round(100 * hard) > round(100 * easy):
             problems.append(
                 Problem(
                     file,
