@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 
 from content.loader import OPTIONS_MAX, Question, check_question_fields, question_from
+from content.spreadsheet import MAX_UNCOMPRESSED, Refused, read_rows, texts_as_text
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
+MAX_UNCOMPRESSED_MB = MAX_UNCOMPRESSED // 1024 // 1024
 COLUMNS = [
     "id",
     "value",
@@ -45,6 +45,16 @@ HELP = {
     "option_4": "pilihan 4 (opsional)",
     "correct": "nomor pilihan yang benar: 1, 2, 3 atau 4",
     "explanation": "alasan, paling banyak 200 karakter dan 2 baris baru",
+}
+
+
+_REFUSALS = {
+    "invalid": "Berkas ini bukan .xlsx yang valid (rusak atau bukan lembar kerja Excel). "
+    "Simpan ulang dari Excel/LibreOffice sebagai .xlsx, atau pakai templat dari /soal_template.",
+    "too_large": "Isi berkas ini terlalu besar setelah dibuka (lebih dari "
+    f"{MAX_UNCOMPRESSED_MB} MB). Kirim hanya lembar soal, tanpa gambar atau lembar lain.",
+    "too_many_rows": f"Terlalu banyak baris; maksimal {MAX_ROWS} soal. "
+    "Bagi menjadi beberapa berkas.",
 }
 
 
@@ -113,6 +123,9 @@ def export_bytes(questions: Iterable[Question]) -> bytes:
                 *(q.correct + 1, q.explanation),
             ]
         )
+    # An item imported with "=HYPERLINK(...)" in it must come back out as the words HR
+    # typed, not as a live formula in whoever opens the export.
+    texts_as_text(sheet.iter_rows(min_row=2))
     return _save(book)
 
 
@@ -152,19 +165,13 @@ def parse_sheet(
             ]
         )
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise SheetRejected(
-            [
-                SheetError(
-                    0, "Berkas ini bukan spreadsheet .xlsx. Pakai templat dari /soal_template."
-                )
-            ]
-        ) from None
-    sheet = book.worksheets[0] if book.worksheets else None
-    if sheet is None:
+        # The header, the help row and MAX_ROWS items; one more row tells "too many".
+        table = read_rows(data, max_rows=MAX_ROWS + 3, max_cols=len(COLUMNS) + 20)
+    except Refused as refused:
+        raise SheetRejected([SheetError(0, _REFUSALS[refused.reason])]) from None
+    if not table:
         raise SheetRejected([SheetError(0, "Spreadsheet tidak punya lembar kerja.")])
-    rows = sheet.iter_rows(values_only=True)
+    rows = iter(table)
     header = [str(h).strip().lower() if h is not None else "" for h in next(rows, ())]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

@@ -12,14 +12,14 @@ import csv
 import io
 import re
 import unicodedata
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import yaml
+
+from content import spreadsheet
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # A zip-compressed .xlsx under 5 MB can still expand to millions of rows; stop
@@ -218,38 +218,38 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 def _rows_from_xlsx(data: bytes, errors: list[RowError]) -> list[_RawRow] | None:
-    not_a_workbook = RowError(
-        0,
-        "File .xlsx tidak dapat dibuka sebagai lembar kerja Excel. Simpan file dari "
-        'Excel/LibreOffice sebagai "Excel Workbook (.xlsx)"; jangan hanya mengganti '
-        "nama file.",
-    )
-    with warnings.catch_warnings():
-        # openpyxl warns about styles and extensions it ignores; they do not matter here.
-        warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:
-            # A damaged or fake .xlsx raises many kinds of errors (zip, XML, KeyError);
-            # all mean the same thing to the admin.
-            errors.append(not_a_workbook)
-            return None
-        records: list[list[str]] = []
-        try:
-            if not workbook.worksheets:
-                errors.append(_empty())
-                return None
-            for values in workbook.worksheets[0].iter_rows(values_only=True):
-                if len(records) > MAX_ROWS:
-                    errors.append(_too_many_rows())
-                    return None
-                records.append([_cell_text(value) for value in values])
-        except Exception:
-            errors.append(not_a_workbook)
-            return None
-        finally:
-            workbook.close()
-    return _rows_from_table(records, errors)
+    try:
+        # One row past the limit tells "too many"; no roster needs more than 40 columns.
+        table = spreadsheet.read_rows(data, max_rows=MAX_ROWS + 1, max_cols=40)
+    except spreadsheet.Refused as refused:
+        if refused.reason == "too_many_rows":
+            errors.append(_too_many_rows())
+        elif refused.reason == "too_large":
+            errors.append(
+                RowError(
+                    0,
+                    "File .xlsx ini terlalu besar setelah dibuka (lebih dari "
+                    f"{spreadsheet.MAX_UNCOMPRESSED // 1024 // 1024} MB). Kirim hanya lembar "
+                    "daftar unit, tanpa gambar atau lembar lain.",
+                )
+            )
+        else:
+            errors.append(
+                RowError(
+                    0,
+                    "File ini bukan .xlsx yang valid: tidak dapat dibuka sebagai lembar kerja "
+                    'Excel. Simpan file dari Excel/LibreOffice sebagai "Excel Workbook (.xlsx)"; '
+                    "jangan hanya mengganti nama file.",
+                )
+            )
+        return None
+    if not table:
+        errors.append(_empty())
+        return None
+    if len(table) > MAX_ROWS:
+        errors.append(_too_many_rows())
+        return None
+    return _rows_from_table([[_cell_text(value) for value in row] for row in table], errors)
 
 
 def _cell_text(value: Any) -> str:
