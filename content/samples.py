@@ -126,6 +126,16 @@ class _Guideline:
 
 
 @dataclass(frozen=True)
+class _Policy:
+    instansi: str = LONG[:100]
+    controller: str = HOSTILE
+    answers_years: float = 2.0
+    audit_years: float = 5.0
+    delivery_days: int = 90
+    draft_days: int = 7
+
+
+@dataclass(frozen=True)
 class _Prompt:
     text: str = LONG
 
@@ -137,7 +147,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
     plain: list[dict[str, Any]] = [{}]
     return {
         "welcome": plain,
-        "consent": plain,
+        "consent": [{"policy": _Policy()}],
         "consent_declined": plain,
         "ask_name": plain,
         "name_invalid": [
@@ -411,6 +421,19 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
             }
         ],
         "report_too_small": [{"n": 5}],
+        "report_monthly": [
+            {
+                "period": "November 2026",
+                "members": "5.000",
+                "participation": "72,5 %",
+                "accuracy": "61,0 %",
+            }
+        ],
+        "report_silent_alert": [
+            {"units": [(LONG[:100], 12, "tidak ada aktivitas 14 hari terakhir")] * 30, "more": 0},
+            {"units": [(HOSTILE, 5, "partisipasi di bawah 20 %")], "more": 270},
+        ],
+        "report_nudge_sent": [{"units": 300, "count": 5000, "id": 12}],
     }
 
 

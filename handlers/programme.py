@@ -40,7 +40,7 @@ PENDING = "programme_send"
 PENDING_MAX = 5  # confirmations one admin may leave open; older ones expire
 KINDS = {"n": DAILY, "k": QUIZ}
 
-_SLOT = r"(?P<slot>nilai|kuis|peringkat)"
+_SLOT = r"(?P<slot>nilai|kuis|peringkat|laporan|sepi)"
 _HOUR = r"(?P<hour>0[5-9]|1\d|20)"
 # Every button this module shows, and nothing else: forged data never reaches a change.
 HOME = re.compile(r"^prg:home\Z")

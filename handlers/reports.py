@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import datetime
 
 from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
+from bot.delivery.progress import start_broadcast
 from bot.members import audit, units
 from bot.reports.figures import Period, period_choices
+from bot.reports.scheduled import nudge_silent
 from bot.reports.service import make_report, words_for
 from handlers.admin_common import require_admin
-from handlers.common import Button, answer, edit, send
+from handlers.common import Button, answer, close, edit, send
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,7 @@ PERIOD = r"(?P<period>m0|m1|q0|y0)"
 CHOOSE_PERIOD = rf"^lap:p:{PERIOD}\Z"
 PAGE_OF_OPDS = rf"^lap:g:{PERIOD}:(?P<page>\d{{1,3}})\Z"
 MAKE = rf"^lap:s:{PERIOD}:(?P<opd>\d{{1,9}})\Z"
+NUDGE = r"^lap:nudge:(?P<day>\d{8})\Z"
 
 
 def register(app: BotApp) -> None:
@@ -31,6 +35,7 @@ def register(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(choose_scope, pattern=CHOOSE_PERIOD))
     app.add_handler(CallbackQueryHandler(choose_scope, pattern=PAGE_OF_OPDS))
     app.add_handler(CallbackQueryHandler(make, pattern=MAKE))
+    app.add_handler(CallbackQueryHandler(nudge, pattern=NUDGE))
 
 
 def _period(ctx: BotContext, choice: str) -> Period:
@@ -136,3 +141,45 @@ async def make(update: Update, ctx: BotContext) -> None:
         parse_mode=ParseMode.HTML,
     )
     await ctx.bot.send_document(chat, InputFile(files.xlsx, filename=f"{files.stem}.xlsx"))
+
+
+async def nudge(update: Update, ctx: BotContext) -> None:
+    """The Monday alert's button: remind the silent units, once per alert."""
+    query = update.callback_query
+    assert query is not None and ctx.matches and update.effective_chat is not None
+    admin = await require_admin(update, ctx, "silent_nudge")
+    if admin is None:
+        return
+    lang = admin.language
+    try:
+        day = datetime.strptime(ctx.matches[0]["day"], "%Y%m%d").date()
+    except ValueError:
+        await answer(update, ctx, "button_unknown", lang)
+        return
+    result = await nudge_silent(
+        ctx.deps,
+        admin_user_id=admin.telegram_user_id,
+        admin_chat_id=update.effective_chat.id,
+        day=day,
+    )
+    message = query.message if isinstance(query.message, Message) else None
+    if result.broadcast_id is None:
+        await answer(
+            update, ctx, "report_nudge_done" if result.already else "report_nudge_none", lang
+        )
+        await close(message, ctx)
+        return
+    await answer(update, ctx)
+    await close(message, ctx)
+    await send(
+        update,
+        ctx,
+        "report_nudge_sent",
+        lang,
+        units=result.units,
+        count=result.recipients,
+        id=result.broadcast_id,
+    )
+    failure = await start_broadcast(ctx.bot, ctx.deps, result.broadcast_id)
+    if failure is not None:
+        log.info("nudge %s: status message failed", result.broadcast_id)

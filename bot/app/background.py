@@ -14,6 +14,7 @@ from bot.delivery.broadcasts import build_sender
 from bot.delivery.progress import report_progress, start_broadcast
 from bot.programme.scheduler import Programme
 from bot.quiz.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
+from bot.reports.scheduled import send_monthly, send_silent_alert
 from db.queries import outbox
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,15 @@ async def start_services(app: BotApp) -> None:
     async def weekly(tz: str, day: date) -> None:
         await post_weekly(deps, app.bot, tz, day)
 
+    async def monthly(day: date) -> None:
+        await send_monthly(deps, app.bot, day)
+
+    async def silent(day: date) -> None:
+        await send_silent_alert(deps, app.bot, day)
+
     deps.programme.on_leaderboard = weekly
+    deps.programme.on_report = monthly
+    deps.programme.on_silent = silent
     await deps.programme.start()
     # Answers recorded but not scored when the bot last stopped.
     deps.scorekeeper.poke(delay=0)

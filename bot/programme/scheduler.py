@@ -21,12 +21,13 @@ from bot.core.deps import BotContext, BotJobQueue, Deps
 from bot.programme.value_message import send_daily
 from bot.quiz.rounds import send_quiz_round
 from db.queries import programme as prog
-from db.queries.programme import DAILY, LEADERBOARD, QUIZ, Slot
+from db.queries.programme import ADMIN_SLOTS, DAILY, LEADERBOARD, QUIZ, REPORT, SILENT, Slot
 
 log = logging.getLogger(__name__)
 
 LOOKAHEAD_DAYS = 400
 LeaderboardHook = Callable[[str, date], Awaitable[None]]
+AdminHook = Callable[[date], Awaitable[None]]
 
 
 class Programme:
@@ -34,6 +35,8 @@ class Programme:
         self.deps = deps
         self.job_queue = job_queue
         self.on_leaderboard: LeaderboardHook | None = None
+        self.on_report: AdminHook | None = None
+        self.on_silent: AdminHook | None = None
         # The zones the jobs were last planned for: those with members.
         self.zones: set[str] = set()
         self.slots: list[Slot] = []
@@ -41,7 +44,23 @@ class Programme:
     # --- time ----------------------------------------------------------------------------------
 
     def _occurs(self, slot: Slot, day: date) -> bool:
+        if slot.key == REPORT:
+            # The month's first day the slot occurs on: the first working day by default.
+            first = day.replace(day=1)
+            while first < day and not self._occurs_on(slot, first):
+                first += timedelta(days=1)
+            return first == day and self._occurs_on(slot, day)
+        return self._occurs_on(slot, day)
+
+    def _occurs_on(self, slot: Slot, day: date) -> bool:
         return day.isoweekday() in slot.days and self.deps.calendar.is_working_day(day)
+
+    def _zones(self, slot: Slot, zones: list[str] | set[str]) -> list[str]:
+        """Members' slots run in every zone with members; admins' slots once, in the
+        instansi's own zone, as soon as anyone is registered."""
+        if slot.key in ADMIN_SLOTS:
+            return [self.deps.settings.default_timezone] if zones else []
+        return sorted(zones)
 
     def _at(self, slot: Slot, tz: str, day: date) -> datetime:
         hour, minute = slot.hour_minute
@@ -57,7 +76,8 @@ class Programme:
 
     def last_due(self, slot: Slot, tz: str, now: datetime) -> datetime | None:
         day = now.astimezone(ZoneInfo(tz)).date()
-        for offset in range(8):
+        # A monthly slot's last occurrence may be weeks ago; a weekly one, a week at most.
+        for offset in range(40 if slot.key == REPORT else 8):
             current = day - timedelta(days=offset)
             if self._occurs(slot, current) and self._at(slot, tz, current) <= now:
                 return self._at(slot, tz, current)
@@ -84,7 +104,7 @@ class Programme:
                 job.schedule_removal()
         for slot in slots:
             if slot.enabled:
-                for tz in zones:
+                for tz in self._zones(slot, zones):
                     self._schedule(slot, tz)
 
     async def member_joined(self) -> None:
@@ -139,7 +159,7 @@ class Programme:
         for slot in await self.deps.db.run(prog.slots):
             if not slot.enabled:
                 continue
-            for tz in zones:
+            for tz in self._zones(slot, zones):
                 due = self.last_due(slot, tz, now)
                 if due is None:
                     continue
@@ -180,7 +200,8 @@ class Programme:
         deps = self.deps
         now = deps.clock.now()
         day = due.astimezone(ZoneInfo(tz)).date()
-        paused = await deps.db.run(prog.paused)
+        # A pause stops what members receive; HR's own reports keep coming.
+        paused = key not in ADMIN_SLOTS and await deps.db.run(prog.paused)
         slot = await deps.db.run(prog.get_slot, key=key)
         if slot is None or not slot.enabled:
             return False
@@ -216,6 +237,10 @@ class Programme:
             )
         elif key == LEADERBOARD and self.on_leaderboard is not None:
             await self.on_leaderboard(tz, day)
+        elif key == REPORT and self.on_report is not None:
+            await self.on_report(day)
+        elif key == SILENT and self.on_silent is not None:
+            await self.on_silent(day)
         if broadcast_id is not None:
             await deps.db.run(prog.set_run_broadcast, run_id=run_id, broadcast_id=broadcast_id)
         return True

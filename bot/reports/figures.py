@@ -121,6 +121,7 @@ class Row:
 
 @dataclass(frozen=True)
 class SilentUnit:
+    id: int
     name: str
     members: int
     reason: str  # quiet (no activity for SILENT_DAYS) | low (participation under SILENT_SHARE)
@@ -145,6 +146,42 @@ class Report:
     active_days: int
     units_with_members: int
     pooled: list[str] = field(default_factory=list)  # names of the pools shown
+
+
+def find_silent(
+    units: list[UnitRow],
+    figures: dict[int, UnitFigures],
+    last: dict[int, datetime | None],
+    *,
+    now: datetime,
+    min_size: int,
+) -> list[SilentUnit]:
+    """Units of at least `min_size` members with no activity for SILENT_DAYS, or where
+    fewer than SILENT_SHARE of the members took part in the period so far."""
+    silent = []
+    quiet_since = now - timedelta(days=SILENT_DAYS)
+    for u in units:
+        if u.members < min_size:
+            continue
+        active = last.get(u.id)
+        participants = figures[u.id].participants if u.id in figures else 0
+        if active is None or active < quiet_since:
+            silent.append(SilentUnit(u.id, u.name, u.members, "quiet"))
+        elif participants / u.members < SILENT_SHARE:
+            silent.append(SilentUnit(u.id, u.name, u.members, "low"))
+    return silent
+
+
+async def silent_units(
+    db: Database, *, today: date, now: datetime, min_size: int
+) -> list[SilentUnit]:
+    """The silent units of the whole instansi over the two weeks before this one (for the
+    Monday alert: a month just begun would make every unit look silent)."""
+    weeks = [week_key(today - timedelta(days=7 * n)) for n in (1, 2)]
+    units = await db.run(reports.units)
+    figures = await db.run(reports.unit_figures, periods=weeks)
+    last = await db.run(reports.last_activity)
+    return find_silent(units, figures, last, now=now, min_size=min_size)
 
 
 def _sum_rows(name: str, members: int, figures: list[UnitFigures]) -> Row:
@@ -263,17 +300,7 @@ async def build_report(
         )
         for code, _ in values
     ]
-    silent = []
-    quiet_since = now - timedelta(days=SILENT_DAYS)
-    for u in scope_units:
-        if u.members < min_size:
-            continue
-        active = last.get(u.id)
-        participants = now_figures.get(u.id, empty).participants
-        if active is None or active < quiet_since:
-            silent.append(SilentUnit(u.name, u.members, "quiet"))
-        elif participants / u.members < SILENT_SHARE:
-            silent.append(SilentUnit(u.name, u.members, "low"))
+    silent = find_silent(scope_units, now_figures, last, now=now, min_size=min_size)
     improved = sorted(
         (
             (r.name, r.accuracy, r.previous_accuracy)

@@ -12,7 +12,11 @@ from sqlmodel import Session, col, select
 from db.models import Member, ProgrammeRun, ProgrammeSlot, Setting, Unit, utcnow
 
 DAILY, QUIZ, LEADERBOARD = "nilai", "kuis", "peringkat"
-SLOT_ORDER = (DAILY, QUIZ, LEADERBOARD)
+# For admins, not members: the monthly report (on the month's first day the slot occurs)
+# and the Monday alert on units that went quiet. They run once, in the instansi's zone.
+REPORT, SILENT = "laporan", "sepi"
+ADMIN_SLOTS = (REPORT, SILENT)
+SLOT_ORDER = (DAILY, QUIZ, LEADERBOARD, REPORT, SILENT)
 
 
 class SlotDefaults(TypedDict):
@@ -22,11 +26,15 @@ class SlotDefaults(TypedDict):
 
 
 # The sensible default: the value at 07:30 on working days, quizzes Tuesday and Thursday
-# at 10:00, the weekly leaderboard on Friday at 15:00, all in each unit's local time.
+# at 10:00, the weekly leaderboard on Friday at 15:00, all in each unit's local time; the
+# admins' monthly report on the first working day at 08:00 and the silent-units alert on
+# Monday at 08:00, in the instansi's zone.
 DEFAULT_SLOTS: dict[str, SlotDefaults] = {
     DAILY: {"time": "07:30", "days": [1, 2, 3, 4, 5]},
     QUIZ: {"time": "10:00", "days": [2, 4], "questions": 3},
     LEADERBOARD: {"time": "15:00", "days": [5]},
+    REPORT: {"time": "08:00", "days": [1, 2, 3, 4, 5]},
+    SILENT: {"time": "08:00", "days": [1]},
 }
 
 

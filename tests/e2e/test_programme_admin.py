@@ -106,11 +106,22 @@ async def test_jadwal_shows_the_default_programme(admin: SimUser) -> None:
     assert "Nilai harian · ✅ aktif\n🕒 07.30 · Sen Sel Rab Kam Jum" in view.text
     assert "Kuis · ✅ aktif\n🕒 10.00 · Sel Kam\n🧩 3 soal" in view.text
     assert "Papan peringkat · ✅ aktif\n🕒 15.00 · Jum" in view.text
+    # The admins' own slots: the monthly report and the Monday silent-units alert.
+    assert "Laporan bulanan (admin) · ✅ aktif\n🕒 08.00 · Sen Sel Rab Kam Jum" in view.text
+    assert "Peringatan unit sepi (admin) · ✅ aktif\n🕒 08.00 · Sen" in view.text
+    # The report's next run: the first working day of January 2027 (the 1st is a holiday).
+    assert "Berikutnya: Sen 04-01-2027 08.00 WIB" in view.text
     # Each slot's next run, in the instansi's own zone (DEFAULT_TIMEZONE, WIB here).
     for time in ("07.30", "10.00", "15.00"):
         assert re.search(rf"Berikutnya: \w{{3}} \d\d-\d\d-\d{{4}} {time} WIB\n", view.text)
     assert "dijeda" not in view.text
-    assert view.buttons == [["🌅 Nilai harian"], ["🧩 Kuis"], ["🏆 Papan peringkat"]]
+    assert view.buttons == [
+        ["🌅 Nilai harian"],
+        ["🧩 Kuis"],
+        ["🏆 Papan peringkat"],
+        ["📊 Laporan bulanan (admin)"],
+        ["🔕 Peringatan unit sepi (admin)"],
+    ]
 
 
 async def test_editing_the_quiz_slot_is_stored_audited_and_replanned(
@@ -316,7 +327,11 @@ async def test_send_value_now_to_everyone_exactly_once(
     # The admin's own copy may arrive before the confirmation above (the outbox can be
     # quicker than the reply); then it was read past already.
     await eventually(lambda: any(t.startswith("🌅 Nilai") for t in texts(admin)))
-    order = [t.startswith("🌅 Nilai") for t in texts(admin) if "antrean" in t or "🌅" in t]
+    order = [
+        t.startswith("🌅 Nilai")
+        for t in texts(admin)
+        if "antrean" in t or t.startswith("🌅 Nilai hari ini:")
+    ]
     waiting = (rina, budi, admin) if order[0] is False else (rina, budi)
     for user in waiting:
         await expect(user, "🌅 Nilai hari ini:")

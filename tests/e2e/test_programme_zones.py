@@ -55,6 +55,9 @@ async def test_no_member_no_jobs_and_the_first_member_brings_their_zone(
             "programme:nilai:Asia/Jakarta",
             "programme:kuis:Asia/Jakarta",
             "programme:peringkat:Asia/Jakarta",
+            # The admins' report and alert: once, in the instansi's zone.
+            "programme:laporan:Asia/Jakarta",
+            "programme:sepi:Asia/Jakarta",
         }
         # /ubah_unit to a unit in another zone brings that zone's jobs too.
         await budi.send("/ubah_unit")

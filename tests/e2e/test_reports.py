@@ -331,3 +331,45 @@ async def test_an_admin_asks_laporan_and_gets_the_pdf_and_the_xlsx(
     assert "Seluruh instansi" in text and "Admin Laporan" not in text
     book = load_workbook(io.BytesIO(sandbox.world.files[xlsx["document"]["file_id"]].data))
     assert "Ringkasan" in book.sheetnames
+
+
+async def test_the_monthly_report_and_the_silent_alert_come_by_themselves(
+    sandbox, settings, kediri: Database
+) -> None:  # type: ignore[no-untyped-def]
+    """Monday 4 January 2027, the first working day of the year (the 1st is a holiday):
+    at 08:00 WIB the admin gets December's report and the silent-units alert, and the
+    alert's button reminds the quiet unit's members once."""
+    from bot.app.wiring import polling
+    from bot.core.calendar import FakeClock
+    from tests.utils import build
+
+    opd = {u.code: u.id for u in kediri.run_sync(list_opd)}
+    own, quiet = kediri.run_sync(list_children, opd_id=opd["DINKES"])[:2]
+    monday = datetime(2027, 1, 4, 8, 0, tzinfo=WIB)
+    clock = FakeClock(monday - timedelta(minutes=10))
+    async with polling(await build(settings, kediri, clock=clock)) as app:
+        admin = await enrol(sandbox, kediri, "Admin Laporan", own.id, Role.ADMIN)
+        members = [await enrol(sandbox, kediri, f"Pegawai {i}", quiet.id) for i in range(5)]
+        clock.set(monday - timedelta(seconds=0.3))
+        await app.bot_data["deps"].programme.plan()
+        caption = await expect(admin, "Laporan bulanan Desember 2026", within=30)
+        assert caption.message["document"]["file_name"] == "laporan_berakhlak_2026-12.pdf"
+        xlsx = await admin.next_message(timeout=30)
+        assert xlsx.message["document"]["file_name"] == "laporan_berakhlak_2026-12.xlsx"
+        alert = await expect(admin, "Unit yang sepi", within=30)
+        assert f"{quiet.name} (5 anggota): tidak ada aktivitas 14 hari terakhir" in (
+            alert.text or ""
+        )
+        assert alert.buttons == [["📣 Kirim pengingat ke 1 unit ini"]]
+        await admin.press(alert, "📣 Kirim pengingat ke 1 unit ini")
+        await expect(admin, "Pengingat untuk 1 unit sepi (5 anggota) masuk antrean")
+        for member in members:
+            await expect(member, "Sudah beberapa waktu kami tidak mendengar kabar", within=30)
+        # A second press (another admin, or the same one again) sends nothing more.
+        query_id = await admin.press_forged(alert.message_id, "lap:nudge:20270104")
+        notice = await sandbox.wait_callback_answer(query_id)
+        assert "sudah dikirim" in notice["text"]
+        await app.bot_data["deps"].sender.drain(within=30)
+        for member in members:
+            texts = [m.get("text") or "" for m in member.transcript if m["from"]["is_bot"]]
+            assert sum("tidak mendengar kabar" in t for t in texts) == 1
