@@ -228,7 +228,9 @@ async def build_report(
     unit_ids = [u.id for u in scope_units]
     now_figures = await db.run(reports.unit_figures, periods=period.months())
     before_figures = await db.run(reports.unit_figures, periods=period.previous().months())
-    weeks = period.weeks()
+    # Weeks yet to begin are left out, not drawn as weeks nobody took part in.
+    today = now.astimezone(ZoneInfo(tz)).date()
+    weeks = [w for w in period.weeks() if date.fromisoformat(w[1:]) <= today]
     weekly_raw = await db.run(reports.weekly_participants, weeks=weeks)
     last = await db.run(reports.last_activity)
     days = await db.run(reports.active_days, start=period.start, end=period.end, unit_ids=unit_ids)
