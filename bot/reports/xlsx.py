@@ -32,8 +32,12 @@ def _sheet(
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        # A text cell that starts like a formula stays text (a unit named "=HYPERLINK(...)").
-        sheet.append([_safe(v) for v in row])
+        sheet.append(row)
+        # openpyxl stores any text starting with "=" as a formula: a unit named
+        # "=HYPERLINK(...)" must stay the text it is. String cells are never evaluated.
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     sheet.freeze_panes = "B2"
     for i, (fmt, width) in enumerate(zip(formats, widths, strict=True), start=1):
         letter = get_column_letter(i)
@@ -42,12 +46,6 @@ def _sheet(
             for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = fmt
     return sheet
-
-
-def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _row(row: Row, codes: list[str]) -> list[Any]:

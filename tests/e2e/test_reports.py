@@ -381,3 +381,48 @@ async def test_the_monthly_report_and_the_silent_alert_come_by_themselves(
         for member in members:
             texts = [m.get("text") or "" for m in member.transcript if m["from"]["is_bot"]]
             assert sum("tidak mendengar kabar" in t for t in texts) == 1
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_spreadsheet() -> None:
+    from bot.reports.figures import Report, Row
+    from bot.reports.service import words_for
+    from bot.reports.xlsx import render_xlsx
+
+    period = parse_period("2026-12")
+    assert period is not None
+    hostile = '=HYPERLINK("http://contoh.invalid","klik")'
+    row = Row(hostile, 6, 3, 10, 7, 0, {"BP": (10, 7)})
+    report = Report(
+        period=period,
+        scope=None,
+        values=[("BP", "Berorientasi Pelayanan")],
+        min_size=5,
+        total=row,
+        opds=[row],
+        units=[row],
+        hidden_units=0,
+        weekly={hostile: {"W2026-12-07": 3}},
+        week_starts=[date(2026, 12, 7)],
+        value_change=[("BP", 0.7, None)],
+        silent=[],
+        improved=[],
+        missed=[],
+        active_days=3,
+        units_with_members=1,
+    )
+    data = render_xlsx(report, words_for(default_renderer(), "id"))
+    book = load_workbook(io.BytesIO(data))
+    cell = book["Unit x Nilai"]["A2"]
+    assert cell.value == hostile and cell.data_type == "s"
+    assert "<f>" not in _sheet_xml(data)
+
+
+def _sheet_xml(data: bytes) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "".join(
+            archive.read(name).decode()
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/")
+        )
