@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.core.render import LANGUAGES, Renderer
 from bot.core.telegram_text import TextRuleError, parse_html, utf16_len
-from content.loader import CONTENT, Content, Problem, Question, load_content
+from content.loader import CONTENT, Content, Problem, Question, counts, load_content
 from content.samples import samples_for
 
 MESSAGE_MAX = 4096
@@ -62,6 +62,7 @@ def check_all(root: Path = CONTENT) -> tuple[Content, list[Problem]]:
     problems = list(content.problems)
     problems += check_templates(Renderer(root / "templates"))
     problems += check_guessing(content.questions)
+    problems += check_counts(content.questions, content.guideline_codes)
     return content, problems
 
 
@@ -217,6 +218,63 @@ def check_guessing(questions: Iterable[Question], file: str = "content/questions
                     f"lebih mudah pada tingkat 3 ({hard:.0%}) daripada tingkat 1 ({easy:.0%})",
                 )
             )
+    return problems
+
+
+# --- Bank size -----------------------------------------------------------------------------
+# What issue 16 asks of the bank; enforced since the bank meets it.
+BANK_MIN = 280
+PER_VALUE_MIN = 40
+PER_GUIDELINE_MIN = 10
+HARD_PER_VALUE_MIN = 8  # difficulty 3: dilemmas where every option is defensible
+GUIDELINE_ITEMS_MIN = 30  # "which guideline does this act show or break?"
+RECALL_MAX = 0.10  # recall tests memory, not behaviour
+
+
+def check_counts(
+    questions: Iterable[Question],
+    guideline_codes: dict[str, str] | None = None,
+    file: str = "content/questions",
+) -> list[Problem]:
+    """The bank is big and varied enough for a year of rounds without drilling the same items.
+
+    guideline_codes (guideline -> value) makes a value or guideline with no item count as 0.
+    """
+    items = list(questions)
+    tally = counts(items)
+    for guideline, value in (guideline_codes or {}).items():
+        tally["guideline"].setdefault(guideline, 0)
+        tally["value"].setdefault(value, 0)
+    problems = []
+    if len(items) < BANK_MIN:
+        problems.append(Problem(file, "bank", f"{len(items)} soal; minimal {BANK_MIN}"))
+    for value, n in sorted(tally["value"].items()):
+        if n < PER_VALUE_MIN:
+            problems.append(Problem(file, value, f"{n} soal; minimal {PER_VALUE_MIN} per nilai"))
+    for guideline, n in sorted(tally["guideline"].items()):
+        if n < PER_GUIDELINE_MIN:
+            problems.append(
+                Problem(file, guideline, f"{n} soal; minimal {PER_GUIDELINE_MIN} per panduan")
+            )
+    for value in sorted(tally["value"]):
+        hard = sum(1 for q in items if q.value == value and q.difficulty == 3)
+        if hard < HARD_PER_VALUE_MIN:
+            problems.append(
+                Problem(
+                    file, value, f"{hard} soal tingkat 3; minimal {HARD_PER_VALUE_MIN} per nilai"
+                )
+            )
+    if tally["kind"].get("guideline", 0) < GUIDELINE_ITEMS_MIN:
+        problems.append(
+            Problem(
+                file,
+                "bank",
+                f"{tally['kind'].get('guideline', 0)} soal 'panduan mana'; "
+                f"minimal {GUIDELINE_ITEMS_MIN}",
+            )
+        )
+    if items and tally["kind"].get("recall", 0) / len(items) > RECALL_MAX:
+        problems.append(Problem(file, "bank", f"soal hafalan lebih dari {RECALL_MAX:.0%}"))
     return problems
 
 

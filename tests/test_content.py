@@ -13,6 +13,7 @@ from bot.core.render import LANGUAGES, Renderer
 from content.check import (
     GUESS_LIMIT,
     check_all,
+    check_counts,
     check_guessing,
     check_templates,
     guessing_rates,
@@ -33,14 +34,26 @@ def test_shipped_content_has_no_problems() -> None:
 def test_bank_sizes_per_value_guideline_and_kind() -> None:
     tally = counts(SHIPPED.questions)
     total = len(SHIPPED.questions)
-    # What the bank holds today (issue 16 aims at 280+, 40 per value, 10 per guideline).
-    assert total >= 210
-    assert len(tally["value"]) == 7 and min(tally["value"].values()) >= 25
-    assert len(tally["guideline"]) == 21 and min(tally["guideline"].values()) >= 8
+    assert total >= 280
+    assert len(tally["value"]) == 7 and min(tally["value"].values()) >= 40
+    assert len(tally["guideline"]) == 21 and min(tally["guideline"].values()) >= 10
     assert tally["kind"]["guideline"] >= 30  # "which guideline does this show / break?"
-    assert tally["kind"]["scenario"] / total >= 0.70
-    assert tally["kind"].get("recall", 0) / total <= 0.10
-    assert set(tally["difficulty"]) == {"1", "2", "3"}
+    hard = {
+        v: sum(q.value == v and q.difficulty == 3 for q in SHIPPED.questions)
+        for v in tally["value"]
+    }
+    assert min(hard.values()) >= 8
+    assert check_counts(SHIPPED.questions) == []
+
+
+def test_count_check_names_what_a_small_bank_lacks() -> None:
+    small = [q for q in SHIPPED.questions if q.guideline != "KL3"][:200]
+    messages = [str(p) for p in check_counts(small, SHIPPED.guideline_codes)]
+    assert "content/questions: bank: 200 soal; minimal 280" in messages
+    assert "content/questions: KL3: 0 soal; minimal 10 per panduan" in messages
+    assert any(m.startswith("content/questions: KL: ") and "per nilai" in m for m in messages)
+    recall_heavy = [*SHIPPED.questions, *[q for q in SHIPPED.questions if q.kind == "recall"] * 3]
+    assert any("soal hafalan" in str(p) for p in check_counts(recall_heavy))
 
 
 def test_every_item_fits_a_telegram_quiz() -> None:
