@@ -495,7 +495,58 @@ def _programme_variants() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-SAMPLES = {**_variants(), **_programme_variants()}
+@dataclass(frozen=True)
+class _Idea:
+    id: int = 12345
+    author_name: str | None = LONG[:100]
+    unit_name: str | None = HOSTILE
+    target_name: str | None = LONG[:100]
+    value: str = "KL"
+    title: str = ("Ide " + HOSTILE * 3)[:100]
+    description: str = (LONG * 4)[:1000]
+    status: str = "ditunda"
+    reason: str | None = (HOSTILE * 10)[:300]
+    supports: int = 12000
+    helpers: int = 300
+
+
+def _idea_variants() -> dict[str, list[dict[str, Any]]]:
+    idea, done = _Idea(), _Idea(status="terealisasi", reason=None, target_name=None)
+    return {
+        "idea_ask_description": [{"title": _Idea.title}],
+        "idea_preview": [
+            {
+                "title": _Idea.title,
+                "description": _Idea.description,
+                "value": "Berorientasi Pelayanan",
+                "target": LONG[:100],
+            }
+        ],
+        "idea_saved": [{"id": 12345}],
+        "idea_refused": [
+            {"problem": p, "idea": idea, "length": 5000}
+            for p in (
+                "per_day",
+                "duplicate",
+                "title_empty",
+                "title_too_long",
+                "desc_too_short",
+                "desc_too_long",
+                "not_text",
+            )
+        ],
+        "idea_list": [{"ideas": [idea, done] * 3, "page": 3}, {"ideas": [], "page": 0}],
+        "idea_manage": [{"idea": idea, "moves": ("ditinjau",)}, {"idea": done, "moves": ()}],
+        "idea_ask_reason": [{"id": 12345}],
+        "idea_moved": [
+            {"idea": idea, "author": True, "points": 20},
+            {"idea": done, "author": False, "points": 10},
+        ],
+        "idea_digest": [{"ideas": [idea] * 10, "realised": [done] * 10}],
+    }
+
+
+SAMPLES = {**_variants(), **_programme_variants(), **_idea_variants()}
 
 
 def samples_for(name: str) -> list[dict[str, Any]]:

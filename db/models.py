@@ -474,6 +474,57 @@ class UnitValueScore(SQLModel, table=True):
     correct: int = Field(default=0)
 
 
+class Idea(SQLModel, table=True):
+    """A member's idea for their unit, another unit or the whole instansi, carried through
+    baru -> ditinjau -> diterima -> dikerjakan -> terealisasi (or ditunda, with a reason)."""
+
+    __tablename__ = "idea"
+    __table_args__ = (
+        Index("ix_idea_target_created", "target_unit_id", "created_at"),
+        Index("ix_idea_author_created", "author_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # SET NULL: an erased author's idea stays, without them.
+    author_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
+    )
+    # The author's unit when they wrote it; the target is a unit or None (whole instansi).
+    unit_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("unit.id", ondelete="SET NULL"), nullable=True),
+    )
+    target_unit_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("unit.id", ondelete="SET NULL"), nullable=True),
+    )
+    value: str = Field(sa_column=Column(String(2), nullable=False))
+    title: str = Field(sa_column=Column(String(100), nullable=False))
+    description: str = Field(sa_column=Column(String(1000), nullable=False))
+    # Whitespace and case folded: the same idea twice in a week is refused.
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    status: str = Field(default="baru", sa_column=Column(String(12), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class IdeaVote(SQLModel, table=True):
+    """One person's support for an idea, or their offer to help ("saya mau bantu")."""
+
+    __tablename__ = "idea_vote"
+
+    idea_id: int = Field(
+        sa_column=Column(ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True)
+    )
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(sa_column=Column(String(8), primary_key=True))  # support | help
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """A model's Core table (SQLModel declares no `__table__` a type checker can see)."""
     return cast(Table, inspect_model(model).local_table)

@@ -12,6 +12,7 @@ from bot.boards.cards import post_weekly
 from bot.core.deps import BotApp, BotContext, Deps
 from bot.delivery.broadcasts import build_sender
 from bot.delivery.progress import report_progress, start_broadcast
+from bot.ideas.service import post_digest
 from bot.programme.scheduler import Programme
 from bot.quiz.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
 from bot.reports.scheduled import send_monthly, send_silent_alert
@@ -71,6 +72,7 @@ async def start_services(app: BotApp) -> None:
 
     async def weekly(tz: str, day: date) -> None:
         await post_weekly(deps, app.bot, tz, day)
+        await post_digest(deps, app.bot, tz, day)
 
     async def monthly(day: date) -> None:
         await send_monthly(deps, app.bot, day)

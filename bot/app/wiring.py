@@ -35,6 +35,7 @@ from handlers import (
     errors,
     groups,
     help,
+    ideas,
     membership,
     messages,
     profile,
@@ -120,6 +121,7 @@ def build_application(
     help.register(app)
     statistics.register(app)
     reports.register(app)
+    ideas.register(app)
     content_admin.register(app)
     broadcast.register(app)
     quiz.register(app)

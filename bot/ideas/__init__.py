@@ -1,0 +1,1 @@
+"""Ideas given and realised together (`/ide`, `/ide_daftar`): rules and orchestration."""

@@ -1,0 +1,177 @@
+"""Ideas: giving one, supporting and helping, moving it on, and the weekly digest."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.core.deps import Deps
+from bot.ideas import rules
+from bot.members.accounts import MemberInfo
+from db.queries import ideas as queries
+
+# Handlers name it from here, never from db.
+from db.queries.ideas import IdeaInfo as IdeaInfo
+from db.queries.leaderboard import linked_groups
+from db.queries.members import get_member_by_id
+from db.queries.scores import ScoreChange, add_scores
+from db.queries.units import get_unit
+
+log = logging.getLogger(__name__)
+
+PAGE = 5
+
+
+@dataclass(frozen=True)
+class Draft:
+    title: str
+    description: str
+    value: str
+    target_unit_id: int | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    idea: IdeaInfo | None  # the new idea, or the existing one a duplicate points to
+    refused: str | None  # None | "per_day" | "duplicate"
+
+
+async def submit(deps: Deps, member: MemberInfo, draft: Draft) -> Outcome:
+    now = deps.clock.now()
+    given = await deps.db.run(
+        queries.count_by_author, author_id=member.id, since=now - timedelta(days=1)
+    )
+    if given >= rules.PER_DAY:
+        return Outcome(None, "per_day")
+    fingerprint = rules.fingerprint(draft.title, draft.description)
+    same = await deps.db.run(
+        queries.same_idea,
+        fingerprint=fingerprint,
+        since=now - timedelta(days=rules.DUPLICATE_DAYS),
+    )
+    if same is not None:
+        return Outcome(same, "duplicate")
+    idea = await deps.db.run(
+        queries.create_idea,
+        author_id=member.id,
+        unit_id=member.unit_id,
+        target_unit_id=draft.target_unit_id,
+        value=draft.value,
+        title=draft.title,
+        description=draft.description,
+        fingerprint=fingerprint,
+        now=now,
+    )
+    return Outcome(idea, None)
+
+
+async def idea(deps: Deps, idea_id: int) -> IdeaInfo | None:
+    return await deps.db.run(queries.get_idea, idea_id=idea_id)
+
+
+async def vote(deps: Deps, member: MemberInfo, idea_id: int, kind: str) -> bool | None:
+    """Support or offer help (pressing again withdraws); None when the idea is gone or
+    closed, or when the author votes on their own idea."""
+    found = await idea(deps, idea_id)
+    if found is None or found.status not in rules.OPEN or found.author_id == member.id:
+        return None
+    return await deps.db.run(
+        queries.toggle_vote,
+        idea_id=idea_id,
+        member_id=member.id,
+        kind=kind,
+        now=deps.clock.now(),
+    )
+
+
+async def page_for(deps: Deps, member: MemberInfo, page: int) -> list[IdeaInfo]:
+    """Ideas for the member's unit, its OPD or everyone, newest first."""
+    unit_ids = [u for u in (member.unit_id, await _opd_of(deps, member.unit_id)) if u]
+    return await deps.db.run(
+        queries.ideas_for, unit_ids=unit_ids, limit=PAGE, offset=max(0, page) * PAGE
+    )
+
+
+async def _opd_of(deps: Deps, unit_id: int | None) -> int | None:
+    if unit_id is None:
+        return None
+    unit = await deps.db.run(get_unit, unit_id=unit_id)
+    return unit.parent_id if unit is not None else None
+
+
+@dataclass(frozen=True)
+class Moved:
+    idea: IdeaInfo
+    # Who is told: the author and the colleagues who offered help (member rows).
+    told: list[MemberInfo]
+
+
+async def move(
+    deps: Deps, idea_id: int, *, expected: str, status: str, reason: str | None
+) -> Moved | None:
+    """Move the idea to `status` from `expected`; None when that move is not allowed or
+    someone moved it first. A realised idea earns its author and helpers points."""
+    if status not in rules.MOVES.get(expected, ()):
+        return None
+    now = deps.clock.now()
+    moved = await deps.db.run(
+        queries.set_status,
+        idea_id=idea_id,
+        expected=expected,
+        status=status,
+        reason=reason,
+        now=now,
+    )
+    found = await idea(deps, idea_id)
+    if not moved or found is None:
+        return None
+    helper_ids = await deps.db.run(queries.voters, idea_id=idea_id, kind="help")
+    people = []
+    for member_id in ([found.author_id] if found.author_id else []) + helper_ids:
+        member = await deps.db.run(get_member_by_id, member_id=member_id)
+        if member is not None:
+            people.append(member)
+    if status == rules.DONE:
+        day = deps.clock.today(deps.settings.default_timezone)
+        changes = [
+            ScoreChange(
+                member_id=m.id,
+                unit_id=m.unit_id,
+                day=day,
+                points=rules.AUTHOR_POINTS if m.id == found.author_id else rules.HELPER_POINTS,
+            )
+            for m in people
+        ]
+        await deps.db.run(add_scores, changes=changes)
+    return Moved(found, people)
+
+
+async def post_digest(deps: Deps, bot: Bot, tz: str, _day: date) -> int:
+    """The week's new ideas to each linked group in this zone (its unit's, its OPD's and the
+    whole instansi's), and the ideas realised this week; nothing for a quiet week."""
+    since = deps.clock.now() - timedelta(days=7)
+    posted = 0
+    for unit_id, chat_id in await deps.db.run(linked_groups, timezone=tz):
+        unit_ids = [u for u in (unit_id, await _opd_of(deps, unit_id)) if u]
+        fresh = await deps.db.run(queries.ideas_for, unit_ids=unit_ids, since=since, limit=10)
+        realised = await deps.db.run(
+            queries.ideas_for,
+            unit_ids=unit_ids,
+            changed_since=since,
+            statuses=[rules.DONE],
+            limit=10,
+        )
+        if not fresh and not realised:
+            continue
+        text = deps.renderer.text("idea_digest", "id", ideas=fresh, realised=realised)
+        try:
+            await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+            posted += 1
+        except TelegramError as exc:
+            log.warning("idea digest to a group failed: %s", type(exc).__name__)
+    return posted
