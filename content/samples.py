@@ -514,6 +514,13 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
     idea, done = _Idea(), _Idea(status="terealisasi", reason=None, target_name=None)
     return {
         "idea_ask_description": [{"title": _Idea.title}],
+        # No variables: rendered once, for the length and HTML rules.
+        "idea_ask_title": [{}],
+        "idea_ask_value": [{}],
+        "idea_ask_target": [{}],
+        "idea_cancelled": [{}],
+        "report_choose_period": [{}],
+        "report_nudge": [{}],
         "idea_preview": [
             {
                 "title": _Idea.title,
