@@ -550,6 +550,26 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
             {"idea": done, "author": False, "points": 10},
         ],
         "idea_digest": [{"ideas": [idea] * 10, "realised": [done] * 10}],
+        "apr_usage": [{"searched": True}, {"searched": False}],
+        "apr_choose": [{}],
+        "apr_value": [{}],
+        "apr_ask_reason": [{"limit": 200}],
+        "apr_reason_invalid": [{"length": 5000}, {"length": 0}],
+        "apr_gone": [{}],
+        "apr_refused": [{"problem": "per_day"}, {"problem": "self"}],
+        "apr_sent": [
+            {"name": LONG[:100], "value": HOSTILE, "counted": False},
+            {"name": HOSTILE, "value": "Kolaboratif", "counted": True},
+        ],
+        "apr_received": [
+            {
+                "name": LONG[:100],
+                "unit": HOSTILE,
+                "value": "Kolaboratif",
+                "reason": (HOSTILE * 5)[:200],
+                "points": 2,
+            }
+        ],
     }
 
 

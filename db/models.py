@@ -525,6 +525,36 @@ class IdeaVote(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Appreciation(SQLModel, table=True):
+    """One colleague thanking another for living a value. `weight` is what it counts for
+    after the anti-gaming rules (0 for the same pair again within a week)."""
+
+    __tablename__ = "appreciation"
+    __table_args__ = (
+        Index("ix_appreciation_giver_created", "giver_id", "created_at"),
+        Index("ix_appreciation_receiver_created", "receiver_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    giver_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
+    )
+    receiver_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
+    )
+    giver_unit_id: int | None = Field(default=None)
+    receiver_unit_id: int | None = Field(default=None)
+    value: str = Field(sa_column=Column(String(2), nullable=False))
+    reason: str = Field(sa_column=Column(String(200), nullable=False))
+    weight: float = Field(default=1.0)
+    points: int = Field(default=0)
+    # Known only when both NIPs are: the generations differ. Never the birth years.
+    cross_generation: bool | None = Field(default=None)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """A model's Core table (SQLModel declares no `__table__` a type checker can see)."""
     return cast(Table, inspect_model(model).local_table)

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.core.deps import BotApp, BotContext
 from bot.members import accounts
 from bot.members.accounts import ADMIN_ROLES
-from handlers import broadcast, ideas, reflections, registration
+from handlers import appreciation, broadcast, ideas, reflections, registration
 from handlers.common import answer, current_member, send, user_language
 
 
@@ -37,6 +37,9 @@ async def on_message(update: Update, ctx: BotContext) -> None:
         return
     if ideas.composing(ctx):
         await ideas.on_text(update, ctx, member)
+        return
+    if appreciation.composing(ctx):
+        await appreciation.on_text(update, ctx, member)
         return
     await reflections.on_reflection(update, ctx, member)
 

@@ -30,6 +30,7 @@ from db.engine import Database
 from db.queries.members import MemberInfo, list_admins
 from handlers import (
     admins,
+    appreciation,
     broadcast,
     content_admin,
     errors,
@@ -122,6 +123,7 @@ def build_application(
     statistics.register(app)
     reports.register(app)
     ideas.register(app)
+    appreciation.register(app)
     content_admin.register(app)
     broadcast.register(app)
     quiz.register(app)

@@ -1,0 +1,1 @@
+"""Appreciation between colleagues (`/apresiasi`), across units and generations."""
