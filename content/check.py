@@ -63,6 +63,7 @@ def check_all(root: Path = CONTENT) -> tuple[Content, list[Problem]]:
     problems += check_templates(Renderer(root / "templates"))
     problems += check_guessing(content.questions)
     problems += check_counts(content.questions, content.guideline_codes)
+    problems += check_offices(content.questions)
     return content, problems
 
 
@@ -278,6 +279,61 @@ def check_counts(
     return problems
 
 
-if __name__ == "__main__":  # python -m content.check: the guessing report
-    for line in guessing_report(load_content().questions):
+# --- Where the scenes happen ------------------------------------------------------------
+# Offices the review found missing get at least OFFICE_MIN soal each; the others are reported.
+OFFICE_MIN = 5
+OFFICES: dict[str, tuple[str, ...]] = {
+    "RSUD": ("RSUD",),
+    "Damkar": ("Damkar", "pemadam kebakaran"),
+    "Dishub": ("Dishub", "Dinas Perhubungan", "uji KIR", "Terminal Tamanan"),
+    "sekolah": ("sekolah", "SD negeri", "SMP negeri", "guru"),
+}
+OTHER_OFFICES: dict[str, tuple[str, ...]] = {
+    "Dispendukcapil": ("Dispendukcapil",),
+    "kelurahan": ("kelurahan", "lurah"),
+    "kecamatan": ("kecamatan", "camat"),
+    "puskesmas": ("puskesmas", "posyandu"),
+    "Mal Pelayanan Publik": ("Mal Pelayanan Publik",),
+    "Satpol PP": ("Satpol PP",),
+}
+_AGE_RE = re.compile(r"\((\d{2})\)")
+
+
+def _text(q: Question) -> str:
+    return f"{q.scene or ''} {q.question}".lower()
+
+
+def office_counts(questions: Iterable[Question]) -> dict[str, int]:
+    items = list(questions)
+    return {
+        office: sum(1 for q in items if any(w.lower() in _text(q) for w in words))
+        for office, words in {**OFFICES, **OTHER_OFFICES}.items()
+    }
+
+
+def check_offices(questions: Iterable[Question], file: str = "content/questions") -> list[Problem]:
+    tally = office_counts(questions)
+    return [
+        Problem(file, office, f"{tally[office]} soal berlatar {office}; minimal {OFFICE_MIN}")
+        for office in OFFICES
+        if tally[office] < OFFICE_MIN
+    ]
+
+
+def people_report(questions: Iterable[Question]) -> list[str]:
+    """Ages written as 'Nama (58)' and the honorifics Pak / Bu, to see who the scenes are about."""
+    items = list(questions)
+    ages = [int(a) for q in items for a in _AGE_RE.findall(q.scene or "")]
+    words = [w for q in items for w in re.findall(r"\b(Pak|Bu|Mas|Mbak)\b", q.scene or "")]
+    lines = [f"usia disebut {len(ages)} kali, {min(ages)}-{max(ages)} tahun"] if ages else []
+    lines.append(", ".join(f"{w} {words.count(w)}" for w in ("Pak", "Bu", "Mas", "Mbak")))
+    return lines
+
+
+if __name__ == "__main__":  # python -m content.check: the guessing report and who and where
+    bank = load_content().questions
+    for line in guessing_report(bank):
+        print(line)
+    print("; ".join(f"{k} {v}" for k, v in office_counts(bank).items()))
+    for line in people_report(bank):
         print(line)

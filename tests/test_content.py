@@ -15,6 +15,7 @@ from content.check import (
     check_all,
     check_counts,
     check_guessing,
+    check_offices,
     check_templates,
     guessing_rates,
     guessing_report,
@@ -236,3 +237,11 @@ def test_shipped_bank_cannot_be_gamed() -> None:
         # The check compares whole percent, as it reports them.
         assert round(100 * rate.by_difficulty[3]) <= round(100 * rate.by_difficulty[1]), rate
     assert len(guessing_report(SHIPPED.questions)) == len(rates)
+
+
+def test_scenes_reach_the_offices_the_review_missed() -> None:
+    assert check_offices(SHIPPED.questions) == []
+    without_rsud = [q for q in SHIPPED.questions if "rsud" not in f"{q.scene} {q.question}".lower()]
+    assert [str(p) for p in check_offices(without_rsud)] == [
+        "content/questions: RSUD: 0 soal berlatar RSUD; minimal 5"
+    ]
