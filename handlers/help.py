@@ -21,7 +21,18 @@ from bot.members.accounts import MemberInfo, Role
 from handlers.common import current_member, send, user_language
 
 # (command, label key) by audience; the descriptions are labels in content/templates.
-MEMBER_COMMANDS = ["bantuan", "kuis", "nilai", "profil", "ubah_unit", "bahasa", "hapus_data"]
+MEMBER_COMMANDS = [
+    "bantuan",
+    "kuis",
+    "nilai",
+    "ide",
+    "ide_daftar",
+    "apresiasi",
+    "profil",
+    "ubah_unit",
+    "bahasa",
+    "hapus_data",
+]
 GUEST_COMMANDS = ["start", "bantuan"]
 ADMIN_COMMANDS = [
     "broadcast",
