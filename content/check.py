@@ -64,6 +64,7 @@ def check_all(root: Path = CONTENT) -> tuple[Content, list[Problem]]:
     problems += check_guessing(content.questions)
     problems += check_counts(content.questions, content.guideline_codes)
     problems += check_offices(content.questions)
+    problems += check_examples(content)
     return content, problems
 
 
@@ -328,6 +329,41 @@ def people_report(questions: Iterable[Question]) -> list[str]:
     lines = [f"usia disebut {len(ages)} kali, {min(ages)}-{max(ages)} tahun"] if ages else []
     lines.append(", ".join(f"{w} {words.count(w)}" for w in ("Pak", "Bu", "Mas", "Mbak")))
     return lines
+
+
+# --- Scenes are not the daily message's examples ------------------------------------------
+# The daily message shows each guideline's example from values.yaml; a quiz scene that retells
+# it tests memory of that message, not judgement. Share of the example's content words found
+# in the scene; the repeats the review found scored 0.6 to 0.9, distinct scenes stay below 0.5.
+EXAMPLE_OVERLAP_MAX = 0.6
+_STOP_WORDS = (
+    "yang dan di ke dari untuk dengan itu ini ada agar karena sudah tidak bisa atau lalu pada "
+    "oleh akan masih setiap satu para lebih baru saat ia juga hari sebagai dalam belum mereka "
+    "warga seorang petugas sedang"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _words(text) if len(w) > 3 and w not in _STOP}
+
+
+def check_examples(content: Content, file: str = "content/questions") -> list[Problem]:
+    examples = [(g.code, _content_words(g.example)) for v in content.values for g in v.guidelines]
+    problems = []
+    for q in content.questions:
+        scene = _content_words(q.scene or "")
+        for code, words in examples:
+            if words and len(scene & words) / len(words) >= EXAMPLE_OVERLAP_MAX:
+                problems.append(
+                    Problem(
+                        file,
+                        q.id,
+                        f"cerita terlalu mirip contoh panduan {code} di values.yaml "
+                        "(yang tampil di pesan harian); pakai kejadian lain",
+                    )
+                )
+    return problems
 
 
 if __name__ == "__main__":  # python -m content.check: the guessing report and who and where

@@ -14,6 +14,7 @@ from content.check import (
     GUESS_LIMIT,
     check_all,
     check_counts,
+    check_examples,
     check_guessing,
     check_offices,
     check_templates,
@@ -244,4 +245,16 @@ def test_scenes_reach_the_offices_the_review_missed() -> None:
     without_rsud = [q for q in SHIPPED.questions if "rsud" not in f"{q.scene} {q.question}".lower()]
     assert [str(p) for p in check_offices(without_rsud)] == [
         "content/questions: RSUD: 0 soal berlatar RSUD; minimal 5"
+    ]
+
+
+def test_a_scene_that_retells_a_values_example_is_refused(broken: Path) -> None:
+    assert check_examples(SHIPPED) == []
+    example = SHIPPED.guideline("HA1")
+    assert example is not None
+    _break_item(broken, scene=example.example)
+    messages = [str(p) for p in check_examples(load_content(broken))]
+    assert messages == [
+        "content/questions: BP-001: cerita terlalu mirip contoh panduan HA1 di values.yaml "
+        "(yang tampil di pesan harian); pakai kejadian lain"
     ]
