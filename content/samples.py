@@ -129,8 +129,8 @@ class _Guideline:
 class _Policy:
     instansi: str = LONG[:100]
     controller: str = HOSTILE
-    answers_years: float = 2.0
-    audit_years: float = 5.0
+    answers_years: str = "1,5"
+    audit_years: str = "5"
     delivery_days: int = 90
     draft_days: int = 7
 
@@ -148,6 +148,9 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
     return {
         "welcome": plain,
         "consent": [{"policy": _Policy()}],
+        "data_export": plain,
+        "draft_erase_confirm": plain,
+        "draft_erased": plain,
         "consent_declined": plain,
         "ask_name": plain,
         "name_invalid": [

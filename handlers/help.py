@@ -31,6 +31,7 @@ MEMBER_COMMANDS = [
     "profil",
     "ubah_unit",
     "bahasa",
+    "data_saya",
     "hapus_data",
 ]
 GUEST_COMMANDS = ["start", "bantuan"]

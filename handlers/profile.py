@@ -1,16 +1,16 @@
-"""A member's own data: /profil, /bahasa, /hapus_data."""
+"""A member's own data: /profil, /bahasa, /data_saya, /hapus_data."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import InputFile, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.core.render import LANGUAGES
-from bot.members import accounts
-from handlers.common import answer, current_member, edit, send, user_language
+from bot.members import accounts, privacy
+from handlers.common import HTML, answer, current_member, edit, send, user_language
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("profil", profile, filters=private))
     app.add_handler(CommandHandler("bahasa", language, filters=private))
     app.add_handler(CommandHandler("hapus_data", erase, filters=private))
+    app.add_handler(CommandHandler("data_saya", export, filters=private))
     app.add_handler(CallbackQueryHandler(on_language, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(on_erase, pattern=r"^del:"))
 
@@ -56,10 +57,39 @@ async def on_language(update: Update, ctx: BotContext) -> None:
     await edit(message, ctx, "language_set", code)
 
 
+async def export(update: Update, ctx: BotContext) -> None:
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    member = await current_member(update, ctx)
+    draft = None if member else await accounts.draft(ctx.db, telegram_user_id=user.id)
+    lang = member.language if member else (draft.language if draft else user_language(update))
+    data = await privacy.export(ctx.db, telegram_user_id=user.id, now=ctx.deps.clock.now())
+    if data is None:
+        await send(update, ctx, "not_registered", lang)
+        return
+    await ctx.bot.send_document(
+        update.effective_chat.id,
+        InputFile(data, filename="data_saya_berakhlak.json"),
+        caption=ctx.renderer.text("data_export", lang),
+        parse_mode=HTML,
+    )
+
+
 async def erase(update: Update, ctx: BotContext) -> None:
+    assert update.effective_user is not None
     member = await current_member(update, ctx)
     if member is None:
-        await send(update, ctx, "not_registered", user_language(update))
+        # Someone who began registering has given their name and NIP already: those are
+        # theirs to erase too, before they ever finish.
+        draft = await accounts.draft(ctx.db, telegram_user_id=update.effective_user.id)
+        if draft is None:
+            await send(update, ctx, "not_registered", user_language(update))
+            return
+        rows = [
+            [(ctx.renderer.label("erase_yes", draft.language), "del:yes")],
+            [(ctx.renderer.label("cancel", draft.language), "del:no")],
+        ]
+        await send(update, ctx, "draft_erase_confirm", draft.language, rows=rows)
         return
     rows = [
         [(ctx.renderer.label("erase_yes", member.language), "del:yes")],
@@ -70,16 +100,19 @@ async def erase(update: Update, ctx: BotContext) -> None:
 
 async def on_erase(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and update.effective_user is not None
+    user = update.effective_user
+    assert query is not None and user is not None
     member = await current_member(update, ctx)
+    draft = None if member else await accounts.draft(ctx.db, telegram_user_id=user.id)
     message = query.message if isinstance(query.message, Message) else None
-    if member is None or query.data not in ("del:yes", "del:no"):
+    if (member is None and draft is None) or query.data not in ("del:yes", "del:no"):
         await answer(update, ctx, "button_stale", user_language(update))
         return
+    lang = member.language if member else (draft.language if draft else user_language(update))
     await answer(update, ctx)
     if query.data == "del:no":
-        await edit(message, ctx, "erase_cancelled", member.language)
+        await edit(message, ctx, "erase_cancelled", lang)
         return
-    await accounts.erase(ctx.db, telegram_user_id=update.effective_user.id)
-    log.info("a member erased their personal data")
-    await edit(message, ctx, "erased", member.language)
+    await privacy.erase(ctx.db, telegram_user_id=user.id)
+    log.info("a person erased their personal data")
+    await edit(message, ctx, "erased" if member else "draft_erased", lang)

@@ -17,7 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.core.render import LANGUAGES
-from bot.members import accounts, units
+from bot.members import accounts, privacy, units
 from bot.members.accounts import Registration, Role
 from bot.members.names import check_name
 from bot.members.nip import check_nip
@@ -278,7 +278,8 @@ async def prompt(update: Update, ctx: BotContext, draft: Registration) -> None:
             [(ctx.renderer.label("consent_yes", lang), "reg:consent:yes")],
             [(ctx.renderer.label("consent_no", lang), "reg:consent:no")],
         ]
-        sent = await send(update, ctx, "consent", lang, rows=rows)
+        policy = privacy.policy(ctx.deps.settings)
+        sent = await send(update, ctx, "consent", lang, rows=rows, policy=policy)
     elif draft.step == NAME:
         sent = await send(update, ctx, "ask_name", lang)
     elif draft.step == UNIT:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Bot
 
@@ -13,6 +14,7 @@ from bot.core.deps import BotApp, BotContext, Deps
 from bot.delivery.broadcasts import build_sender
 from bot.delivery.progress import report_progress, start_broadcast
 from bot.ideas.service import post_digest
+from bot.members import privacy
 from bot.programme.scheduler import Programme
 from bot.quiz.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
 from bot.reports.scheduled import send_monthly, send_silent_alert
@@ -21,6 +23,8 @@ from db.queries import outbox
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 3.0  # seconds; well inside Telegram's limits for editing one message
+RETENTION_JOB = "retention"
+RETENTION_AT = time(2, 0)  # local time of the default zone: nobody is answering then
 
 
 async def start_services(app: BotApp) -> None:
@@ -84,6 +88,13 @@ async def start_services(app: BotApp) -> None:
     deps.programme.on_report = monthly
     deps.programme.on_silent = silent
     await deps.programme.start()
+    # UU PDP retention, once a day at night by the injected clock (never the system's).
+    job_queue.run_repeating(
+        _retention_job,
+        interval=timedelta(days=1),
+        first=_until_retention(deps),
+        name=RETENTION_JOB,
+    )
     # Answers recorded but not scored when the bot last stopped.
     deps.scorekeeper.poke(delay=0)
 
@@ -125,3 +136,15 @@ async def _progress_tick(ctx: BotContext) -> None:
 
 async def _close_round_job(ctx: BotContext) -> None:
     await close_round(ctx.deps, _job_id(ctx))
+
+
+def _until_retention(deps: Deps) -> timedelta:
+    now = deps.clock.now().astimezone(ZoneInfo(deps.settings.default_timezone))
+    at = datetime.combine(now.date(), RETENTION_AT, tzinfo=now.tzinfo)
+    if at <= now:
+        at += timedelta(days=1)
+    return at - now
+
+
+async def _retention_job(ctx: BotContext) -> None:
+    await privacy.enforce_retention(ctx.deps.db, ctx.deps.settings, now=ctx.deps.clock.now())

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # Largest webhook request body read; Telegram's updates are a few kB, and an
+    # unauthenticated sender must not make the bot read megabytes before the 403.
+    webhook_max_body: int = Field(default=1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Delivery engine: Telegram's limits, and how many requests may be in flight.
     send_per_second: float = Field(default=30.0, gt=0, le=30)
@@ -71,6 +74,15 @@ class Settings(BaseSettings):
     summary_chat_id: int | None = None
     # Seconds between two /peringkat answers in one chat.
     ranking_cooldown: int = Field(default=60, ge=0, le=3600)
+
+    # Privacy (UU 27/2022): who controls the data, named in the consent text, and how long
+    # each kind is kept before the daily retention job removes it.
+    instansi_name: str = Field(default="Pemerintah Kota Kediri", min_length=1, max_length=100)
+    data_controller: str = Field(default="BKPSDM Kota Kediri", min_length=1, max_length=100)
+    retention_answers_days: int = Field(default=730, ge=30, le=36500)
+    retention_audit_days: int = Field(default=1825, ge=30, le=36500)
+    retention_delivery_days: int = Field(default=90, ge=1, le=36500)
+    draft_expiry_days: int = Field(default=7, ge=1, le=365)
 
     @field_validator("superadmin_ids", mode="before")
     @classmethod
@@ -122,8 +134,12 @@ class Settings(BaseSettings):
                 raise ValueError("WEBHOOK_URL must be an https:// URL in webhook mode")
             if self.webhook_secret is None:
                 raise ValueError("WEBHOOK_SECRET is required in webhook mode")
-            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()):
-                raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+            # Telegram allows 1-256; a short secret can be guessed by anyone who finds the URL.
+            if not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", self.webhook_secret.get_secret_value()):
+                raise ValueError(
+                    "WEBHOOK_SECRET: 32-256 characters of A-Z, a-z, 0-9, _ and - "
+                    "(e.g. the output of `openssl rand -hex 32`)"
+                )
         return self
 
     @property

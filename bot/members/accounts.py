@@ -65,11 +65,6 @@ async def move_to_unit(db: Database, *, telegram_user_id: int, unit_id: int) -> 
     await db.run(queries.delete_draft, telegram_user_id=telegram_user_id)
 
 
-async def erase(db: Database, *, telegram_user_id: int) -> None:
-    """Erase the member's personal data (/hapus_data)."""
-    await db.run(queries.erase_member, telegram_user_id=telegram_user_id)
-
-
 async def show_name(db: Database, *, member_id: int, on: bool | None, flip: bool) -> bool:
     """Set (or with `flip`, switch) whether boards show the member's name; the setting now."""
     return await db.run(queries.set_show_name, member_id=member_id, on=on, flip=flip)

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.models import AuditLog, Member, Reflection, Registration, Role, Unit, utcnow
+from db.models import AuditLog, Member, Registration, Role, Unit, utcnow
 
 
 @dataclass(frozen=True)
@@ -110,36 +110,6 @@ def update_member(
     member.updated_at = utcnow()
     session.flush()
     return _info(session, member)
-
-
-def erase_member(*, session: Session, telegram_user_id: int) -> bool:
-    """Remove what identifies the member; keep the row (unit, dates) for anonymous totals.
-
-    The Telegram ids are personal data too: they are replaced by the row's own
-    negative id, which no Telegram user can have, so the unique constraint holds and
-    the person can register again as a new member.
-    """
-    member = _active(session, telegram_user_id)
-    if member is None:
-        return False
-    assert member.id is not None
-    member.telegram_user_id = -member.id
-    member.chat_id = -member.id
-    member.full_name = None
-    member.nip = None
-    member.consent_at = None
-    member.reachable = False
-    member.show_name = False
-    member.deleted_at = member.updated_at = utcnow()
-    draft = session.get(Registration, telegram_user_id)
-    if draft is not None:
-        session.delete(draft)
-    # A reflection is the member's own words: its text goes too; the row (value, day,
-    # points) stays for the anonymous totals.
-    session.execute(
-        update(Reflection).where(col(Reflection.member_id) == member.id).values(text="")
-    )
-    return True
 
 
 def count_members(*, session: Session) -> int:
