@@ -39,6 +39,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ApplicationHandlerStop
 
 from bot.core.deps import BotContext
 from bot.members import accounts
@@ -239,6 +240,10 @@ def recovers(
 
 async def on_error(update: object, ctx: BotContext) -> None:
     error = ctx.error
+    if error is not None and ctx.db.defer(error):
+        # The database is unavailable: the update is handled again once it is back
+        # (bot/app/updates.py), and until then the person is kept waiting, not told off.
+        raise ApplicationHandlerStop
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, TelegramError) and kind_of(error) is not None:
         if isinstance(update, Update):

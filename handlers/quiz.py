@@ -20,7 +20,7 @@ from bot.core.deps import BotApp, BotContext, Deps
 from bot.members import accounts
 from bot.programme.daily import daily_value
 from bot.quiz import practice as practice_questions
-from bot.quiz.answers import Answer, AnswerResult
+from bot.quiz.answers import Answer, AnswerResult, Recorded
 from bot.quiz.message import send_quiz
 from bot.quiz.poll import quiz_payload
 from handlers.common import HTML, current_member, send, user_language
@@ -86,7 +86,10 @@ async def on_answer(update: Update, ctx: BotContext) -> None:
 
 
 async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> None:
-    """Votes straight from a getUpdates response (bot/app/votes.py)."""
+    """Votes straight from a getUpdates response (bot/app/votes.py). Returns once they are
+    committed (waiting out a database outage), because the next getUpdates confirms them
+    to Telegram; the replies, and a second look at polls whose delivery the sender has not
+    recorded yet, follow in the background."""
     now = deps.clock.now()  # all came in one response
     answers = []
     for update in raw:
@@ -103,9 +106,13 @@ async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> N
         if answer is not None:
             answers.append(answer)
     try:
-        await handle_answers(deps, bot, answers)
+        results = await deps.answers.record(answers)
     except Exception:
-        log.exception("%d quiz answers could not be handled", len(answers))
+        log.exception("%d quiz answers could not be recorded", len(answers))
+        return
+    task = asyncio.create_task(_follow_up(deps, bot, answers, results))
+    deps.vote_tasks.add(task)
+    task.add_done_callback(deps.vote_tasks.discard)
 
 
 # No poll has this many options, and no poll id (ours are stored in 64 characters) is
@@ -134,15 +141,15 @@ def _answer(now: datetime, poll_id: str, user_id: object, options: object) -> An
 async def handle_answers(deps: Deps, bot: Bot, answers: list[Answer]) -> None:
     """Record the first vote of each poll we sent; everything else is logged and ignored."""
     results = await deps.answers.record(answers)
-    unknown = [i for i, r in enumerate(results) if r.result == AnswerResult.UNKNOWN_POLL]
-    if unknown and deps.sender is not None:
-        # The polls may have left seconds ago with their mapping still in the sender's
-        # buffer, or the rest of their round may still be going out: wait until the sender
-        # has written what it knows, and look again before calling them unknown.
-        await deps.sender.settle_polls(answers[i].poll_id for i in unknown)
-        again = await deps.answers.record([answers[i] for i in unknown])
-        for i, recorded in zip(unknown, again, strict=True):
-            results[i] = recorded
+    await _follow_up(deps, bot, answers, results)
+
+
+async def _follow_up(deps: Deps, bot: Bot, answers: list[Answer], results: list[Recorded]) -> None:
+    """What follows recorded votes: unknown polls looked up again, and the replies."""
+    try:
+        results = await _look_again(deps, answers, results)
+    except Exception:
+        log.exception("%d quiz answers to polls not yet recorded failed", len(answers))
     replies = []
     for recorded in results:
         if recorded.result == AnswerResult.CLOSED and recorded.chat_id is not None:
@@ -156,6 +163,21 @@ async def handle_answers(deps: Deps, bot: Bot, answers: list[Answer]) -> None:
             )
             replies.append(_reply(bot, recorded.chat_id, text))
     await asyncio.gather(*replies)
+
+
+async def _look_again(deps: Deps, answers: list[Answer], results: list[Recorded]) -> list[Recorded]:
+    unknown = [i for i, r in enumerate(results) if r.result == AnswerResult.UNKNOWN_POLL]
+    if not unknown or deps.sender is None:
+        return results
+    # The polls may have left seconds ago with their mapping still in the sender's
+    # buffer, or the rest of their round may still be going out: wait until the sender
+    # has written what it knows, and look again before calling them unknown.
+    await deps.sender.settle_polls(answers[i].poll_id for i in unknown)
+    again = await deps.answers.record([answers[i] for i in unknown])
+    results = list(results)
+    for i, recorded in zip(unknown, again, strict=True):
+        results[i] = recorded
+    return results
 
 
 async def _reply(bot: Bot, chat_id: int, text: str) -> None:

@@ -1,23 +1,32 @@
-"""A fast lane for quiz votes received by long polling.
+"""A fast lane for quiz votes received by long polling, and the point where updates are
+confirmed to Telegram.
 
 A quiz round brings thousands of `poll_answer` updates within seconds. Turning each into
 a PTB `Update` and trying it against every handler costs more than recording it, so the
 getUpdates response is split before PTB parses it: votes go straight to the vote
-handler (`handlers.quiz.handle_answers`, the same code the PollAnswerHandler runs in webhook
-mode), and the rest goes on to PTB as usual. The update ids stay whole: when the last
-update of a response is a vote, an empty update with its id takes its place, so the
-updater's offset moves past it.
+handler (`handlers.quiz.handle_raw_votes`; webhook mode runs the same recording through
+PTB's PollAnswerHandler), and the rest goes on to PTB as usual. The update ids stay whole:
+when the last update of a response is a vote, an empty update with its id takes its place,
+so the updater's offset moves past it.
+
+The next getUpdates call is what tells Telegram that the updates before its offset were
+handled. So a response's votes are committed before PTB sees the response (and so before
+it can ask for more), and no getUpdates call leaves while an update waits for the database
+to come back (`Database.until_clear`): what Telegram forgets has been stored, or is still
+in hand and will be once the database answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram._utils.types import JSONDict
-from telegram.request import HTTPXRequest
+from telegram.request import HTTPXRequest, RequestData
 
-VoteSink = Callable[[list[JSONDict]], None]
+VoteSink = Callable[[list[JSONDict]], Awaitable[None]]
+Gate = Callable[[], Awaitable[None]]
 
 
 class VoteSplittingRequest(HTTPXRequest):
@@ -25,21 +34,47 @@ class VoteSplittingRequest(HTTPXRequest):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Records a response's votes; returns once they are committed.
         self.sink: VoteSink | None = None
+        # Returns when no update is waiting for the database.
+        self.gate: Gate | None = None
 
-    # PTB declares it a staticmethod but calls it through the instance (self.parse_json_payload),
-    # which is what lets a subclass see its own state here.
-    def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
-        data = HTTPXRequest.parse_json_payload(payload)
-        updates = data.get("result")
-        if self.sink is None or not isinstance(updates, list) or not updates:
-            return data
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self.gate is not None:
+            await self.gate()
+        code, payload = await super().do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if self.sink is None or code != 200 or not url.endswith("/getUpdates"):
+            return code, payload
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return code, payload  # PTB reports it as it would
+        updates = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(updates, list) or not updates:
+            return code, payload
         votes = [u for u in updates if isinstance(u, dict) and "poll_answer" in u]
         if not votes:
-            return data
+            return code, payload
         rest = [u for u in updates if not (isinstance(u, dict) and "poll_answer" in u)]
         last = updates[-1]
         if isinstance(last, dict) and "poll_answer" in last:
             rest.append({"update_id": last["update_id"]})
-        self.sink(votes)
-        return {**data, "result": rest}
+        await self.sink(votes)
+        return code, json.dumps({**data, "result": rest}).encode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import sys
@@ -82,8 +81,11 @@ def build_application(
         clock=clock or Clock(),
         calendar=calendar,
     )
+    db.outage_wait = settings.db_outage_wait
     votes = VoteSplittingRequest(connection_pool_size=1)
+    votes.gate = db.until_clear
     deps.votes_request = votes
+    processor = PerUserUpdateProcessor(db)
     context_types = ContextTypes(
         context=BotContext, user_data=UserData, chat_data=ChatData, bot_data=BotData
     )
@@ -100,7 +102,7 @@ def build_application(
         # The default job queue, typed with our context (PTB's default keeps its own).
         .job_queue(BotJobQueue())
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(processor)
         .get_updates_request(votes)
         .post_init(_post_init)
         .post_stop(stop_services)
@@ -109,6 +111,7 @@ def build_application(
         builder = builder.rate_limiter(PoliteRateLimiter(deps.pacer))
     app = builder.build()
     app.bot_data["deps"] = deps
+    processor.rerun = app.process_update
 
     async def refresh_commands(member: MemberInfo) -> None:
         # Called when someone registers: their menu, and their zone's programme jobs.
@@ -148,12 +151,9 @@ async def _post_init(app: BotApp) -> None:
     # Long polling: votes take the fast lane (bot/app/votes.py) from now on.
     request = deps.votes_request
     if request is not None:
-        running = deps.vote_tasks
 
-        def sink(votes: list[dict[str, object]]) -> None:
-            task = asyncio.create_task(quiz.handle_raw_votes(deps, app.bot, votes))
-            running.add(task)
-            task.add_done_callback(running.discard)
+        async def sink(votes: list[dict[str, object]]) -> None:
+            await quiz.handle_raw_votes(deps, app.bot, votes)
 
         request.sink = sink
     # What start-up built (modules, content, templates, the bot's own objects) lives as long

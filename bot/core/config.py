@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     summary_chat_id: int | None = None
     # Seconds between two /peringkat answers in one chat.
     ranking_cooldown: int = Field(default=60, ge=0, le=3600)
+    # Seconds an update (a vote, a message, a button) waits for an unavailable database
+    # before it is given up: the person then gets the usual error.
+    db_outage_wait: int = Field(default=1800, ge=1, le=24 * 3600)
 
     # Privacy (UU 27/2022): who controls the data, named in the consent text, and how long
     # each kind is kept before the daily retention job removes it.

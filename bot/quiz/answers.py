@@ -111,6 +111,7 @@ def _polls_read(postgres: bool) -> Select[*tuple[Any, ...]]:
             col(QuestionRow.value),
             col(QuestionRow.correct),
             col(QuizAnswer.id).label("answer_found"),
+            col(QuizAnswer.option).label("answer_option"),
         )
         .select_from(QuizPoll)
         .outerjoin(Member, col(Member.id) == QuizPoll.member_id)
@@ -121,7 +122,7 @@ def _polls_read(postgres: bool) -> Select[*tuple[Any, ...]]:
 
 
 def record_answers(
-    *, session: Session, answers: Sequence[Answer], rules: PointRules
+    *, session: Session, answers: Sequence[Answer], rules: PointRules, again: bool = False
 ) -> list[Recorded]:
     """Record votes in one transaction, each with the outcome it would have had alone, one
     after another in this order: the first vote of a poll counts, and a round's tally
@@ -129,6 +130,11 @@ def record_answers(
 
     A fixed handful of reads and one insert per batch, instead of statements per answer,
     is what keeps recording close to the rate Telegram delivers the answers.
+
+    `again`: an earlier try of these same answers lost its connection, and its commit may
+    have gone through. A poll already answered with the same option is then this vote,
+    stored by that try: it counts as recorded (once), so the member still gets their
+    result, and nothing is written twice.
     """
     if not answers:
         return []
@@ -137,6 +143,9 @@ def record_answers(
     found = conn.execute(read, {"poll_ids": list({a.poll_id for a in answers})}).all()
     polls = {row.poll_id: row for row in found}
     answered = {row.poll_id for row in found if row.answer_found is not None}
+    stored = {row.poll_id: row.answer_option for row in found if row.answer_found is not None}
+    # (round, member) pairs whose result this batch already carries.
+    reported: set[tuple[int, int]] = set()
     closes = _round_closes(conn, {row.round_id for row in found if row.round_id is not None})
     tallies = _tallies(conn, {(p.round_id, p.member_id) for p in found if p.round_id is not None})
     rows: list[dict[str, Any]] = []
@@ -159,6 +168,10 @@ def record_answers(
             "chat_id": poll.chat_id,
             "language": poll.language,
         }
+        if again and stored.get(answer.poll_id) == answer.option:
+            del stored[answer.poll_id]  # a second vote on it in this batch is a duplicate
+            results.append(_stored_before(poll, answer, rules, tallies, reported, base))
+            continue
         if answer.poll_id in answered:
             results.append(Recorded(AnswerResult.DUPLICATE, **base))
             continue
@@ -191,9 +204,32 @@ def record_answers(
             tally[1:] = [tally[1] + 1, tally[2] + int(correct), tally[3] + points]
             if tally[1] == tally[0]:
                 done = RoundTally(poll.round_id, *tally)
+                reported.add((poll.round_id, poll.member_id))
         results.append(Recorded(AnswerResult.RECORDED, correct, points, round_done=done, **base))
     bulk.bulk_insert(session, table_of(QuizAnswer), rows)
     return results
+
+
+def _stored_before(
+    poll: Any,
+    answer: Answer,
+    rules: PointRules,
+    tallies: dict[tuple[int, int], list[int]],
+    reported: set[tuple[int, int]],
+    base: dict[str, Any],
+) -> Recorded:
+    """A vote an earlier try already stored: recorded, and it carries the member's result
+    if their round is complete (the stored tally counts it already) and not yet reported."""
+    correct = answer.option == poll.correct
+    points = answer_points(rules, correct=correct, practice=poll.practice)
+    done = None
+    if poll.round_id is not None:
+        pair = (poll.round_id, poll.member_id)
+        tally = tallies[pair]
+        if tally[1] == tally[0] and pair not in reported:
+            reported.add(pair)
+            done = RoundTally(poll.round_id, *tally)
+    return Recorded(AnswerResult.RECORDED, correct, points, round_done=done, **base)
 
 
 def _round_closes(conn: Connection, round_ids: set[int]) -> dict[int, datetime]:

@@ -19,7 +19,7 @@ from bot.quiz.answers import Answer, AnswerResult, Recorded, record_answers
 from bot.scores.scorekeeping import BATCH as SCORE_BATCH
 from bot.scores.scorekeeping import score_answers
 from bot.scores.scoring import PointRules
-from db.engine import Database
+from db.engine import Database, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +100,23 @@ class AnswerBatcher:
         self._writer: asyncio.Task[None] | None = None
 
     async def record(self, answers: Sequence[Answer]) -> list[Recorded]:
+        """The answers' outcomes, once they are committed. While the database is unavailable
+        this waits for it (up to `Database.outage_wait`, then they fail)."""
         if not answers:
             return []
         future: asyncio.Future[list[Recorded]] = asyncio.get_running_loop().create_future()
-        self._pending.append((list(answers), future))
+        waiting = (list(answers), future)
+        self._pending.append(waiting)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
-        return await future
+        try:
+            return await future
+        except asyncio.CancelledError:
+            # The caller stops (the bot is stopping) and will not confirm these votes, so
+            # Telegram sends them again: not written yet, they are not written now.
+            if waiting in self._pending:
+                self._pending.remove(waiting)
+            raise
 
     async def _write(self) -> None:
         while self._pending:
@@ -126,9 +136,27 @@ class AnswerBatcher:
             self.scorekeeper.poke()
 
     async def _write_batch(self, batch: list[Waiting]) -> None:
+        every = [a for answers, _ in batch for a in answers]
+        again = False
+
+        async def attempt() -> list[Recorded]:
+            nonlocal again
+            try:
+                return await self._run(every, again=again)
+            except Exception:
+                # A connection lost during the commit may have committed it: the next try
+                # recognises its own votes instead of calling them duplicates.
+                again = True
+                raise
+
         try:
-            results = await self._run([a for answers, _ in batch for a in answers])
-        except Exception:
+            results = await self.db.wait_out(attempt, what=f"a batch of {len(every)} answers")
+        except Exception as error:
+            if unavailable(error) is not None:
+                # The database stayed away past DB_OUTAGE_WAIT (logged by wait_out).
+                for waiting, future in batch:
+                    _settle(future, [Recorded(AnswerResult.FAILED)] * len(waiting))
+                return
             # One bad answer must not lose the others: each again in its own transaction;
             # only the one that fails again is reported as failed.
             log.warning("a batch of answers failed; recording one by one")
@@ -148,7 +176,9 @@ class AnswerBatcher:
             return Recorded(AnswerResult.FAILED)
         return recorded
 
-    async def _run(self, answers: list[Answer]) -> list[Recorded]:
+    async def _run(self, answers: list[Answer], *, again: bool = False) -> list[Recorded]:
+        if again:
+            return await self.db.run(record_answers, answers=answers, rules=self.rules, again=True)
         return await self.db.run(record_answers, answers=answers, rules=self.rules)
 
 

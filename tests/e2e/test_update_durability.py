@@ -1,0 +1,201 @@
+"""Acknowledge after commit: the database goes away in the middle of a burst of quiz votes,
+and still every vote is stored exactly once and every member gets exactly one round
+result; a message sent during the outage gets its normal answer afterwards, no error.
+
+The outage: on SQLite another connection holds the write lock (`BEGIN EXCLUSIVE`, as a
+backup tool or a stuck process would) for longer than the bot's busy timeout (shortened
+here to a fifth of a second, so a few seconds are enough); on PostgreSQL
+(TEST_DATABASE_URL, a database of its own: its other connections are killed) every
+connection of the bot is killed with `pg_terminate_backend`, again and again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlmodel import Session, col, select
+from telegram import Bot
+
+from bot.core.config import Settings
+from bot.quiz.rounds import send_quiz_round
+from db.engine import Database
+from db.models import Member, QuizAnswer, QuizPoll, Unit, utcnow
+from db.queries.content import sync_bank
+from sandbox.server import Sandbox
+from sandbox.simulation import expect
+from sandbox.users import SimUser
+from tests.utils import PINNED, eventually, running_bot
+
+MEMBERS = 24
+QUESTIONS = 2
+OUTAGE = 3.0  # seconds the database is away
+RESULT = "Hasil kuis Anda"
+ERROR = "terjadi kesalahan"
+
+
+def _short_busy_timeout(db: Database) -> None:
+    """SQLite: a locked database fails a writer after 0.2 s instead of 30 s."""
+    if db.engine.dialect.name != "sqlite":
+        return
+
+    def pragma(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=200")
+
+    event.listen(db.engine, "connect", pragma)
+    db.engine.dispose()  # the pooled connections were opened with the long timeout
+
+
+@asynccontextmanager
+async def database_away(db: Database) -> AsyncIterator[None]:
+    """The database is unavailable to the bot inside the block, and for OUTAGE seconds."""
+    if db.engine.dialect.name == "sqlite":
+        path = db.url.removeprefix("sqlite:///")
+        lock = sqlite3.connect(path, isolation_level=None, timeout=30)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+            await asyncio.sleep(OUTAGE)
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        return
+    killer = Database(db.url, workers=1)
+    stop = asyncio.Event()
+
+    async def kill() -> None:
+        while not stop.is_set():
+            with killer.engine.connect() as conn:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                conn.commit()
+            await asyncio.sleep(0.05)
+
+    killing = asyncio.create_task(kill())
+    try:
+        await asyncio.sleep(0.1)
+        yield
+        await asyncio.sleep(OUTAGE)
+    finally:
+        stop.set()
+        await killing
+        killer.close()
+
+
+async def members_with_a_chat(sandbox: Sandbox, db: Database, count: int) -> list[SimUser]:
+    """`count` registered members who have started the bot (their /start already handled)."""
+    users = [sandbox.user(f"Anggota {i}") for i in range(count)]
+    for user in users:
+        await user.send("/start")
+    async with Bot(sandbox.token, base_url=sandbox.api_base_url) as bot:
+        await bot.delete_webhook(drop_pending_updates=True)
+
+    def add(*, session: Session) -> None:
+        unit = session.exec(select(Unit).where(col(Unit.parent_id).is_not(None))).first()
+        assert unit is not None
+        for i, user in enumerate(users):
+            session.add(
+                Member(
+                    telegram_user_id=user.id,
+                    chat_id=user.chat_id,
+                    full_name=f"Anggota {i}",
+                    unit_id=unit.id,
+                    consent_at=utcnow(),
+                )
+            )
+
+    db.run_sync(add)
+    return users
+
+
+def polls_of(user: SimUser) -> list[dict[str, Any]]:
+    return [m for m in user.transcript if "poll" in m]
+
+
+def texts_of(user: SimUser) -> list[str]:
+    return [str(m.get("text", "")) for m in user.transcript]
+
+
+def answers_per_member(db: Database) -> Counter[int]:
+    rows = db.run_sync(lambda session: session.exec(select(QuizAnswer.member_id)).all())
+    return Counter(rows)
+
+
+async def test_an_outage_during_a_vote_burst_loses_no_vote_and_no_result(
+    sandbox: Sandbox, settings: Settings, kediri: Database
+) -> None:
+    _short_busy_timeout(kediri)
+    users = await members_with_a_chat(sandbox, kediri, MEMBERS)
+    async with running_bot(settings, kediri) as app:
+        deps = app.bot_data["deps"]
+        kediri.run_sync(sync_bank, questions=deps.content.questions, prompts=deps.content.prompts)
+        _, count = await send_quiz_round(
+            deps,
+            {"type": "all"},
+            day=PINNED.date(),
+            questions=QUESTIONS,
+            window_minutes=None,
+        )
+        assert count == MEMBERS
+        await eventually(lambda: all(len(polls_of(u)) == QUESTIONS for u in users), within=60)
+
+        def recorded_polls() -> int:
+            return len(kediri.run_sync(lambda session: session.exec(select(QuizPoll)).all()))
+
+        await eventually(lambda: recorded_polls() == MEMBERS * QUESTIONS, within=30)
+
+        # The burst: everyone answers the first question; the database goes away while
+        # those are being written, and everyone answers the second one during the outage.
+        for user in users:
+            await user.answer_poll(polls_of(user)[0], [0])
+        async with database_away(kediri):
+            for user in users:
+                await user.answer_poll(polls_of(user)[1], [1])
+
+        # Read with connections of its own: the killed ones are the bot's to notice.
+        observer = Database(kediri.url, workers=1)
+        try:
+            await eventually(
+                lambda: sum(answers_per_member(observer).values()) == MEMBERS * QUESTIONS,
+                within=90,
+            )
+            await eventually(lambda: all(RESULT in " ".join(texts_of(u)) for u in users), within=60)
+            await sandbox.wait_idle(quiet=1.0, timeout=30)
+            per_member = answers_per_member(observer)
+            members = observer.run_sync(
+                lambda session: {m.telegram_user_id: m.id for m in session.exec(select(Member))}
+            )
+        finally:
+            observer.close()
+    for user in users:
+        assert per_member[members[user.id]] == QUESTIONS, user.first_name
+        results = [t for t in texts_of(user) if RESULT in t]
+        assert len(results) == 1, (user.first_name, results)
+        assert not any(ERROR in t for t in texts_of(user)), user.first_name
+
+
+async def test_a_message_during_an_outage_gets_its_answer_afterwards(
+    sandbox: Sandbox, settings: Settings, kediri: Database
+) -> None:
+    _short_busy_timeout(kediri)
+    [member] = await members_with_a_chat(sandbox, kediri, 1)
+    newcomer = sandbox.user("Siti Rahayu")
+    async with running_bot(settings, kediri):
+        async with database_away(kediri):
+            # A newcomer's /start writes a registration draft; /profil reads.
+            await newcomer.send("/start")
+            await member.send("/profil")
+        await expect(newcomer, "BerAKHLAK", within=60)
+        await expect(member, "Profil Anda", within=60)
+        await sandbox.wait_idle(quiet=0.5, timeout=30)
+    for user in (newcomer, member):
+        assert not any(ERROR in t for t in texts_of(user)), user.first_name
