@@ -36,6 +36,7 @@ CALLBACK = re.compile(
     r"|(?P<units_done>ok)"
     r"|(?P<send>send)|(?P<schedule>later)|(?P<cancel>no)"
     r"|(?P<retry>retry):(?P<retry_id>\d{1,9})"
+    r"|(?P<resend>resend|reok|reno):(?P<resend_id>\d{1,9})"
     r"|(?P<stop>stop):(?P<stop_id>\d{1,9}))$"
 )
 # Entities Telegram adds by itself; they are not formatting the admin chose.
@@ -110,11 +111,8 @@ async def on_button(update: Update, ctx: BotContext) -> None:
     if match is None:
         await answer(update, ctx, "button_unknown", lang)
         return
-    if match["retry"]:
-        await retry(update, ctx, admin, int(match["retry_id"]), message)
-        return
-    if match["stop"]:
-        await stop(update, ctx, admin, int(match["stop_id"]), message)
+    if match["retry"] or match["stop"] or match["resend"]:
+        await _on_broadcast_button(update, ctx, admin, match, message)
         return
     if state is None:
         await answer(update, ctx, "button_stale", lang)
@@ -169,6 +167,22 @@ async def on_button(update: Update, ctx: BotContext) -> None:
         await send(update, ctx, "bc_ask_when", lang, tz=ctx.deps.settings.default_timezone)
     else:
         await answer(update, ctx, "button_stale", lang)
+
+
+async def _on_broadcast_button(
+    update: Update,
+    ctx: BotContext,
+    admin: MemberInfo,
+    match: re.Match[str],
+    message: Message | None,
+) -> None:
+    """Buttons about a stored broadcast (its report, the cancel menu): no draft involved."""
+    if match["retry"]:
+        await retry(update, ctx, admin, int(match["retry_id"]), message)
+    elif match["stop"]:
+        await stop(update, ctx, admin, int(match["stop_id"]), message)
+    else:
+        await resend(update, ctx, admin, match["resend"], int(match["resend_id"]), message)
 
 
 async def _show_units(
@@ -405,6 +419,54 @@ async def retry(
         ctx.deps.progress_text.pop(broadcast_id, None)
         ctx.deps.sender.wake()
         ctx.deps.watch_broadcast(broadcast_id)
+
+
+async def resend(
+    update: Update,
+    ctx: BotContext,
+    admin: MemberInfo,
+    step: str,
+    broadcast_id: int,
+    message: Message | None,
+) -> None:
+    """Resend to the recipients whose delivery is unconfirmed: asked, warned (some may get
+    it twice), confirmed, audited. Never done without the admin saying so."""
+    lang = admin.language
+    if step == "reno":
+        await answer(update, ctx)
+        await edit(message, ctx, "bc_resend_cancelled", lang, id=broadcast_id)
+        return
+    if step == "resend":
+        pending = (await outbox.progress(ctx.db, broadcast_id=broadcast_id)).unconfirmed
+        if not pending:
+            await answer(update, ctx, "button_stale", lang)
+            return
+        await answer(update, ctx)
+        rows = [
+            [(ctx.renderer.label("bc_resend_yes", lang, n=pending), f"bc:reok:{broadcast_id}")],
+            [(ctx.renderer.label("cancel", lang), f"bc:reno:{broadcast_id}")],
+        ]
+        await send(update, ctx, "bc_resend_confirm", lang, rows=rows, id=broadcast_id, n=pending)
+        return
+    count = await outbox.resend_unconfirmed(ctx.db, broadcast_id=broadcast_id)
+    await audit.record(
+        ctx.db,
+        actor_user_id=admin.telegram_user_id,
+        action="broadcast_resend_unconfirmed",
+        detail={"broadcast_id": broadcast_id},
+        audience_size=count,
+    )
+    if not count:
+        await answer(update, ctx, "button_stale", lang)
+        return
+    await answer(update, ctx, "bc_resending", lang)
+    # Both set when the bot starts.
+    assert ctx.deps.sender is not None and ctx.deps.watch_broadcast is not None
+    ctx.deps.progress_text.pop(broadcast_id, None)
+    ctx.deps.reports_filed.discard(broadcast_id)
+    ctx.deps.sender.wake()
+    ctx.deps.watch_broadcast(broadcast_id)
+    await edit(message, ctx, "bc_resend_started", lang, id=broadcast_id, n=count)
 
 
 async def list_broadcasts(update: Update, ctx: BotContext) -> None:

@@ -49,7 +49,8 @@ GET      /sandbox/callbacks/{query_id}                 → {"answered", "answer"
 POST     /sandbox/faults                               {"method", "times"?, "chat_id"?, "after"?,
                                                        and one
                                                        of "error_code" (+ "description"?,
-                                                       "retry_after"?), "hang" (+ "deliver"?),
+                                                       "retry_after"?, "flood"?),
+                                                       "hang" (+ "deliver"?),
                                                        "drop": true} → the armed fault
 GET      /sandbox/faults                               → [armed fault]
 DELETE   /sandbox/faults                               disarm all
@@ -372,7 +373,7 @@ class Control:
     async def add_fault(self, request: web.Request) -> JSON:
         body = await self._body(request)
         allowed = {"method", "times", "after", "chat_id", "error_code", "description"}
-        allowed |= {"retry_after"}
+        allowed |= {"retry_after", "flood"}
         allowed |= {"hang", "deliver", "drop", "lose_reply"}
         unknown = sorted(set(body) - allowed)
         if unknown:
@@ -393,6 +394,7 @@ class Control:
             times=int(body.get("times", 1)),
             chat_id=number("chat_id", int),
             after=int(body.get("after", 0)),
+            flood=body.get("flood"),
         )
         return fault.to_json()
 

@@ -15,6 +15,17 @@ of a reply). Each call it catches then, instead of taking effect:
   as when a reset hits after Telegram received the request: the client cannot tell it
   from ``drop``, but the message is there.
 
+A 429 may also be a ``flood``: ``"chat"`` is Telegram's flood control for the one chat
+the call was aimed at (``chat_id`` required), ``"global"`` the bot's overall limit. Either
+way the sandbox then holds that scope for ``retry_after`` seconds as its own rate limiter
+does, so a send into it (to that chat, or to any chat) is refused again and recorded as a
+violation ("ignored retry_after"), while a send elsewhere goes through. Telegram's answer
+looks the same for both: the bot has to tell them apart by what else happens.
+
+While the sandbox refuses connections (``Sandbox.refuse_connections``, until
+``accept_connections``) Telegram is unreachable: nothing listens on its port and the open
+connections are closed, as in a network outage or a DNS failure.
+
 Injected faults are recorded in ``Sandbox.calls`` (status 0 for a dropped connection) and
 in ``Sandbox.events`` (kind ``injected_fault``), never as violations: the bot did nothing
 wrong. The request is still validated first, so a malformed call remains a violation.
@@ -54,6 +65,7 @@ class Fault:
     drop: bool = False
     lose_reply: bool = False
     after: int = 0
+    flood: str | None = None
 
     def __post_init__(self) -> None:
         actions = sum(
@@ -72,6 +84,13 @@ class Fault:
                 raise ValueError("a 429 needs retry_after")
         if self.hang is not None and self.hang < 0:
             raise ValueError("hang must not be negative")
+        if self.flood is not None:
+            if self.error_code != 429:
+                raise ValueError("a flood is a 429")
+            if self.flood not in ("chat", "global"):
+                raise ValueError('flood is "chat" or "global"')
+            if self.flood == "chat" and self.chat_id is None:
+                raise ValueError("a chat's flood needs chat_id")
 
     def matches(self, method: str, chat_id: int | None) -> bool:
         # Telegram's method names are case-insensitive.
@@ -98,7 +117,14 @@ class Fault:
             return "delivered, then the connection dropped before the answer"
         if self.hang is not None:
             return f"hung {self.hang:g} s" + ("" if self.deliver else ", then dropped")
-        return f"{self.error_code} {self.error().description}"
+        flood = f" ({self.flood} flood)" if self.flood else ""
+        return f"{self.error_code} {self.error().description}{flood}"
+
+    def scope(self) -> str | None:
+        """The rate-limit scope a flood holds: one chat's, or the bot's overall one."""
+        if self.flood == "chat":
+            return f"chat:{self.chat_id}"
+        return "global" if self.flood == "global" else None
 
     def to_json(self) -> JSON:
         return asdict(self)

@@ -137,17 +137,18 @@ class RateLimiter:
     ) -> None:
         """Count one send, or raise the 429 Telegram would answer. `now` (monotonic seconds)
         is for tests that replay a timeline; the server counts at arrival."""
-        limits = self.limits
-        if limits is None or self._global is None or self._paid is None:
-            return
         if now is None:
             now = time.monotonic()
+        # A scope held by an injected flood is held even with the limits switched off.
         overall = "paid" if paid else "global"
         scopes = [overall] + ([f"chat:{chat_id}"] if chat_id is not None else [])
         for scope in scopes:
             until = self._blocked_until.get(scope, 0.0)
             if now < until:
                 raise too_many(until - now, "ignored retry_after")
+        limits = self.limits
+        if limits is None or self._global is None or self._paid is None:
+            return
         window = self._paid if paid else self._global
         wait = window.wait_needed(now)
         if wait > 0:
@@ -182,6 +183,14 @@ class RateLimiter:
         assert error.retry_after is not None
         self._blocked_until[scope] = now + error.retry_after
         return error
+
+    def hold(self, scope: str, seconds: float) -> None:
+        """Refuse sends in this scope ("global", "paid" or "chat:<id>") for `seconds`, as
+        after a 429 Telegram gave for it (an injected flood)."""
+        until = time.monotonic() + seconds
+        self._blocked_until[scope] = max(self._blocked_until.get(scope, 0.0), until)
+        if scope == "global":
+            self._blocked_until["paid"] = max(self._blocked_until.get("paid", 0.0), until)
 
     def check_inflight(self, inflight: int) -> None:
         if self.limits is not None and inflight > self.limits.max_inflight:

@@ -113,6 +113,7 @@ class Sandbox:
         self.groups: dict[int, SimGroup] = {}
         self.faults = Faults()
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -138,6 +139,7 @@ class Sandbox:
         await site.start()
         self.port = int(runner.addresses[0][1])
         self._runner = runner
+        self._site = site
         self.world.closing = False
         self.world.http = aiohttp.ClientSession()
         return self
@@ -158,6 +160,7 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self._site = None
         if world.http is not None:
             await world.http.close()
             world.http = None
@@ -389,12 +392,14 @@ class Sandbox:
         times: int = 1,
         chat_id: int | None = None,
         after: int = 0,
+        flood: str | None = None,
     ) -> Fault:
         """Make the next ``times`` calls of ``method`` (to ``chat_id`` only, if given; the
         first ``after`` of them go through) fail: answer ``error_code``/``description``
         (``retry_after`` for a 429), ``hang`` seconds (then take effect, or drop when
         ``deliver`` is false), ``drop`` the connection, or take effect and then drop it before
-        the answer (``lose_reply``)."""
+        the answer (``lose_reply``). A 429 ``flood`` ("chat" or "global") also holds its
+        scope for ``retry_after`` seconds, as Telegram's flood control would."""
         return self.faults.add(
             Fault(
                 method,
@@ -408,13 +413,45 @@ class Sandbox:
                 drop=drop,
                 lose_reply=lose_reply,
                 after=after,
+                flood=flood,
             )
         )
+
+    async def refuse_connections(self) -> None:
+        """Telegram becomes unreachable: nothing listens on the port (clients get "connection
+        refused") and every open connection, long polls included, is closed."""
+        if self._site is None or self._runner is None:
+            return
+        await self._site.stop()
+        self._site = None
+        # Requests under way are answered first: a connection cut mid-request is a reset
+        # after sending (the lose_reply and drop faults), not an unreachable Telegram.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        while self.world.inflight and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        server = self._runner.server
+        if server is not None:
+            for handler in list(server.connections):
+                handler.force_close()
+        self.world.event("unreachable", "connections refused", "")
+
+    async def accept_connections(self) -> None:
+        """Telegram is reachable again, on the same port."""
+        if self._site is not None or self._runner is None:
+            return
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self._site = site
+        self.world.event("unreachable", "connections accepted again", "")
 
     async def _inject(
         self, ctx: Ctx, method: str, params: JSON, fault: Fault, started: float
     ) -> Any:
         self.world.event("injected_fault", fault.summary(), method)
+        scope = fault.scope()
+        if scope is not None and fault.retry_after is not None:
+            ctx.bot.limiter.hold(scope, fault.retry_after)
         if fault.lose_reply:
             await dispatch(ctx, method, params)
             raise Dropped

@@ -60,6 +60,8 @@ class Deps:
     pending_imports: dict[int, PendingImport] = field(default_factory=dict)
     content: Content = field(default_factory=Content)
     progress_text: dict[int, str] = field(default_factory=dict)
+    # Broadcasts whose list of unconfirmed recipients has gone to the admin.
+    reports_filed: set[int] = field(default_factory=set)
     clock: Clock = field(default_factory=Clock)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     # Set by bot.app.background.start_services when the application starts.

@@ -65,7 +65,7 @@ def build_sender(settings: Settings, db: Database, pacer: Pacer | None = None) -
     limits = limits_from(settings)
     request = HTTPXRequest(
         connection_pool_size=limits.max_in_flight + 4,
-        read_timeout=30.0,
+        read_timeout=settings.send_read_timeout,
         write_timeout=30.0,
         connect_timeout=10.0,
         pool_timeout=30.0,
@@ -76,4 +76,4 @@ def build_sender(settings: Settings, db: Database, pacer: Pacer | None = None) -
         base_file_url=settings.file_url,
         request=request,
     )
-    return Sender(db, bot, limits, pacer=pacer)
+    return Sender(db, bot, limits, pacer=pacer, outage_limit=settings.send_outage_limit)

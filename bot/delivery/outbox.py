@@ -80,3 +80,9 @@ async def broadcasts(
 async def progress(db: Database, *, broadcast_id: int) -> Progress:
     """How far a broadcast has gone: sent, failed, still waiting."""
     return await db.run(queries.progress, broadcast_id=broadcast_id)
+
+
+async def resend_unconfirmed(db: Database, *, broadcast_id: int) -> int:
+    """Queue again the deliveries that may or may not have arrived (the admin accepted that
+    some get it twice); how many."""
+    return await db.run(queries.resend_unconfirmed, broadcast_id=broadcast_id)

@@ -70,6 +70,11 @@ class Ticket:
         if self.answered is None:
             self._gate.answered(self)
 
+    def leaving(self) -> None:
+        """The request leaves now, later than its grant (the sender recorded it first): it is
+        counted from now, so a commit's wait cannot let it arrive after the count forgot it."""
+        self.left = max(self.left, self._gate.pacer.now())
+
     def __enter__(self) -> Ticket:
         return self
 
@@ -266,6 +271,12 @@ class Pacer:
         self._private: dict[int, _Private] = {}
         self._sweep_at = SWEEP_AT
         self._groups: dict[int, _Group] = {}
+        # Chats Telegram asked us to leave alone for a while (a 429 for that chat only).
+        self._held: dict[int, float] = {}
+        # When each chat last had sends, for telling a chat's 429 from the bot's (the
+        # buckets above forget a chat's past as soon as it no longer holds anything back).
+        self._recent: dict[int, deque[float]] = {}
+        self._recent_sweep_at = SWEEP_AT
         self._factor = 1.0
         self._last_429 = -1e9
         # The quickest answer in this period and the last: the network's own delay.
@@ -293,7 +304,31 @@ class Pacer:
             chat.sent.append(ticket)
         else:
             chat.sent.append(ticket.left)
+        self._remember(chat_id, ticket.left)
         return ticket
+
+    def recent_sends(self, chat_id: int) -> int:
+        """Sends to this chat within its burst's span (burst × interval): how hard we have
+        been using its own limit lately."""
+        recent = self._recent.get(chat_id)
+        if not recent:
+            return 0
+        since = self.now() - self._burst_span()
+        return sum(1 for at in recent if at >= since)
+
+    def _burst_span(self) -> float:
+        return self.limits.private_burst * (self.limits.private_interval + self.limits.chat_margin)
+
+    def _remember(self, chat_id: int, at: float) -> None:
+        recent = self._recent.get(chat_id)
+        if recent is None:
+            if len(self._recent) >= self._recent_sweep_at:
+                since = at - self._burst_span()
+                self._recent = {c: r for c, r in self._recent.items() if r[-1] >= since}
+                # As for the buckets: not again until the map has doubled.
+                self._recent_sweep_at = max(SWEEP_AT, 2 * len(self._recent))
+            recent = self._recent[chat_id] = deque(maxlen=self.limits.private_burst)
+        recent.append(at)
 
     def arrived_by(self, ticket: Ticket, now: float) -> float | None:
         """The latest this send may have reached Telegram, as far as we can tell at `now`:
@@ -321,6 +356,16 @@ class Pacer:
     def chat_wait(self, chat_id: int) -> float:
         """Seconds until this chat may get its next delivery (0: now)."""
         now = self.now()
+        held = 0.0
+        if self._held:
+            until = self._held.get(chat_id)
+            if until is not None:
+                held = until - now
+                if held <= 0:
+                    del self._held[chat_id]
+        return max(held, self._chat_limit_wait(chat_id, now))
+
+    def _chat_limit_wait(self, chat_id: int, now: float) -> float:
         limits = self.limits
         if chat_id > 0:
             state = self._private.get(chat_id)
@@ -329,6 +374,10 @@ class Pacer:
         if group is None:
             return 0.0
         return group.wait(now, limits.group_per_minute, 60.0 + 10 * limits.chat_margin)
+
+    def hold_chat(self, chat_id: int, seconds: float) -> None:
+        """A 429 for this chat alone: its sends wait `seconds`, the others go on."""
+        self._held[chat_id] = max(self._held.get(chat_id, 0.0), self.now() + seconds)
 
     async def chat_free(self, chat_id: int) -> None:
         """Until this chat may get a message (without taking it)."""

@@ -2,25 +2,53 @@
 
 State machine of a delivery row (table `delivery`)::
 
-    pending ──claim──▶ sending ──2xx──────────────▶ sent
-       ▲                  │  ──403───────────────▶ blocked   (member marked unreachable)
-       │                  │  ──400───────────────▶ failed    (reason kept; admin may retry)
-       │                  │  ──400 migrated──────▶ pending   (chat id updated, at once)
-       │                  │  ──429 retry_after───▶ pending   (after retry_after; all sends pause)
-       └──────────────────┘  ──connect error─────▶ pending   (backoff 2^n s, up to 5 tries)
-    pending ──/broadcast_batal──▶ cancelled
+    pending ─slot, then claim─▶ sending ─2xx──────────▶ sent
+       ▲                          │ ─403──────────▶ blocked (member marked unreachable)
+       │                          │ ─400──────────▶ failed  (reason kept; admin may retry)
+       │                          │ ─400 migrated─▶ pending (chat id updated, at once)
+       │                          │ ─429──────────▶ pending (that chat, or all, wait)
+       │                          │ ─refused, DNS─▶ pending (the sender waits the outage out)
+       │                          │ ─reset, hang──▶ sent, unconfirmed (may have arrived)
+       └──────────────────────────┘ ─5xx──────────▶ pending (backoff 2^n s, up to 5 tries)
+    pending ─/broadcast_batal─▶ cancelled
+    pending ─outage longer than SEND_OUTAGE_LIMIT─▶ failed
 
-Rows are claimed (`sending`, committed) in small chunks, as many as leave within 20 ms
-(one row at 30/s), and each request is written as soon as its rate-limit slot comes.
+A row is marked `sending` (committed) only once its request may leave: the sender first
+waits for the row's rate-limit slot, then claims the row, then writes the request at once.
+Claims are committed in groups (every row whose slot came while the previous commit ran,
+so one row at 30/s, a handful at paid rates), never ahead of their slots. A kill can
+therefore strand only the rows of the last commit that had not been written yet, instead
+of every row claimed in advance and still waiting for its slot. (A hook in the HTTP client
+that marks the row as its bytes go out would be closer still, but it would have to write
+to the database from inside the request, blocking it; a commit just before is as close as
+we can get without making the write itself depend on the database.)
 
 The one uncertain edge: the process dies, or a response times out, after the request
 left but before the result was recorded. Telegram may have delivered that message or not,
 and the Bot API cannot tell us. We resolve it towards *never twice*: at start-up every
-row still `sending` becomes `sent` with `unconfirmed = true` (a read timeout is recorded
-the same way) and is not retried; the broadcast report counts them. A crash can also strand the
-rest of a claimed chunk that had not gone out yet; those rows are recorded the same way
-(at most 20 ms of sending, one row at the default 30/s). Errors that prove a request never
-arrived (connection refused, connect or pool timeout) are retried.
+row still `sending` becomes `sent` with `unconfirmed = true` (a read timeout or a reset
+after the request left is recorded the same way) and is not retried; the broadcast report
+counts them apart, names them, and offers the admin to resend to them knowingly. Errors
+that prove a request never arrived (connection refused, DNS, connect or pool timeout) are
+retried.
+
+Outages. A request that could not reach Telegram at all (refused, DNS, connect time-out)
+puts the whole sender into an outage: nothing more is launched, the row goes back to
+pending without using up a try, and one probe (getMe) goes out at a growing interval
+(1 s, doubling, at most 60 s), each failure logged once with its cause. When a probe
+succeeds sending resumes; when the outage has lasted SEND_OUTAGE_LIMIT (30 minutes) the
+waiting rows fail, so the broadcast ends in a report once Telegram is back.
+
+429s. Telegram does not say whether a 429 is the bot's overall limit or one chat's flood
+control, so the sender decides by evidence. A 429 for a chat whose own limit we have been
+using (a burst's worth of sends to it, 3, within the burst's span, 3.3 s: the chat is busy),
+while no other chat had a 429 within the last second, is that chat's: only its rows wait
+`retry_after`, the others go on. Anything else is the overall limit: a 429 for a chat we
+had left alone cannot be that chat's flood control, and two chats with a 429 within a
+second mean the bot's. Then every send pauses for `retry_after` and the pacer slows down
+for a while. The rule errs towards pausing everything: sending on during a global
+retry_after is what gets a bot throttled for longer, while holding back a whole broadcast
+for one chat costs only time.
 """
 
 from __future__ import annotations
@@ -28,8 +56,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -63,11 +94,78 @@ MAX_RATE_RETRIES = 20
 BATCH = 500
 FLUSH_EVERY = 0.05
 FLUSH_ROWS = 200
-CLAIM_WINDOW = 0.02  # seconds of sending claimed per commit
+# An outage is probed after 1 s, then at twice the last interval, at most a minute apart.
+PROBE_FIRST = 1.0
+PROBE_MAX = 60.0
+# Two chats with a 429 within this many seconds: the bot's overall limit, not a chat's.
+FLOOD_WINDOW = 1.0
 
 # (session, [(row, messages as dicts)]) run in the transaction that records them, e.g. to
 # remember which poll went to whom.
 SentHook = Callable[[Session, list[tuple[DueRow, list[dict[str, Any]]]]], None]
+
+
+@dataclass
+class Outage:
+    """Telegram cannot be reached: since when (monotonic), why, and the next probe's wait."""
+
+    since: float
+    cause: str
+    interval: float = PROBE_FIRST
+    failed_rows: int = 0
+
+
+class Claims:
+    """Rows are claimed (`sending`, committed) just before their requests leave. Callers
+    that arrive while a commit runs are claimed together in the next one: a group commit,
+    so the database's flush time bounds how many rows a kill can strand, not the rate."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: dict[int, asyncio.Future[bool]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def claim(self, row_id: int) -> bool:
+        """True once the row is `sending` in the database; False if it is no longer pending
+        (cancelled meanwhile) or the claim could not be written (it stays pending)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting[row_id] = future
+        if self._task is None:
+            self._task = asyncio.create_task(self._commit(), name="outbox-claims")
+        return await future
+
+    async def _commit(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                try:
+                    claimed = await self.db.run(outbox.mark_sending, ids=list(batch))
+                except Exception:
+                    log.exception("outbox: claiming %d rows failed; they stay pending", len(batch))
+                    claimed = set()
+                for row_id, future in batch.items():
+                    if not future.done():
+                        future.set_result(row_id in claimed)
+        finally:
+            self._task = None
+
+
+class Floods:
+    """Which 429s were a chat's own and which the bot's overall limit (see the module)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.now = clock
+        self._recent: deque[tuple[float, int]] = deque()
+
+    def overall(self, chat_id: int) -> bool:
+        """Record a 429 for this chat; True when it shows the bot's overall limit."""
+        now = self.now()
+        recent = self._recent
+        while recent and recent[0][0] < now - FLOOD_WINDOW:
+            recent.popleft()
+        others = any(chat != chat_id for _, chat in recent)
+        recent.append((now, chat_id))
+        return others
 
 
 class Sender:
@@ -79,21 +177,29 @@ class Sender:
         *,
         poll_interval: float = 1.0,
         pacer: Pacer | None = None,
+        outage_limit: float = 1800.0,
     ) -> None:
         self.db = db
         self.bot = bot
         self.limits = limits or Limits()
         self.pacer = pacer or Pacer(self.limits)
         self.poll_interval = poll_interval
+        self.outage_limit = outage_limit
         self.hooks: dict[str, SentHook] = {}
+        self.outage: Outage | None = None
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(self.limits.max_in_flight)
         self._in_flight: set[asyncio.Task[None]] = set()
-        # Rows launched but perhaps not yet claimed in the database: never launch twice.
+        self._claims = Claims(db)
+        self._floods = Floods(self.pacer.now)
+        # Rows launched but not yet recorded: never launch twice. Their chats too: one
+        # delivery at a time per chat keeps a chat's messages in order.
         self._launched: set[int] = set()
+        self._busy_chats: set[int] = set()
         self._results: list[tuple[DueRow, Outcome]] = []
         self._results_ready = asyncio.Event()
         self._idle = asyncio.Event()
@@ -115,11 +221,13 @@ class Sender:
                 recovered,
             )
         self._stopping = False
+        self._stop.clear()
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
         self._flusher = asyncio.create_task(self._flush_loop(), name="outbox-flusher")
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stop.set()
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -170,6 +278,11 @@ class Sender:
 
     async def _run(self) -> None:
         while not self._stopping:
+            if self.outage is not None:
+                if not self._in_flight and not self._results:
+                    self._idle.set()
+                await self._probe(self.outage)
+                continue
             try:
                 rows = await self.db.run(outbox.due, now=utcnow(), limit=BATCH)
             except Exception:
@@ -177,80 +290,61 @@ class Sender:
                 await asyncio.sleep(self.poll_interval)
                 continue
             launched = 0
-            chunk: list[DueRow] = []
-            chats: set[int] = set()
             for row in rows:
-                if self._stopping:
+                if self._stopping or self.outage is not None:
                     break
-                if row.id in self._launched or row.chat_id in chats:
+                if row.id in self._launched or row.chat_id in self._busy_chats:
                     continue
                 if self.pacer.chat_wait(row.chat_id) > 0:
                     continue  # this chat had a message just now; the row comes round again
-                chunk.append(row)
-                chats.add(row.chat_id)
-                if len(chunk) >= self._chunk_size(row.paid):
-                    launched += await self._launch(chunk)
-                    chunk, chats = [], set()
-            if chunk and not self._stopping:
-                launched += await self._launch(chunk)
+                launched += await self._launch(row)
             if launched == 0:
                 if not self._in_flight and not self._results:
                     self._idle.set()
                 self._wake.clear()
                 await _wait(self._wake, self.poll_interval if not rows else 0.05)
 
-    def _chunk_size(self, paid: bool) -> int:
-        """Rows claimed in one commit: as many as leave within CLAIM_WINDOW, so that a
-        crash can strand only a handful of claimed rows that had not gone out yet."""
-        rate = self.limits.paid_per_second if paid else self.limits.per_second
-        return max(1, min(self.limits.max_in_flight, int(rate * CLAIM_WINDOW)))
-
-    async def _launch(self, chunk: list[DueRow]) -> int:
-        try:
-            claimed = await self.db.run(outbox.mark_sending, ids=[r.id for r in chunk])
-        except Exception:
-            log.exception("outbox: claiming rows failed")
-            await asyncio.sleep(self.poll_interval)
+    async def _launch(self, row: DueRow) -> int:
+        """Wait for the row's slot (an in-flight place and its rate-limit turn), then hand
+        it to a task that claims it and writes its request at once."""
+        await self._slots.acquire()
+        ticket = await self.pacer.send_slot(row.chat_id, paid=row.paid)
+        if self.outage is not None or self._stopping:
+            ticket.done()  # counted as sent for a second; nothing left
+            self._slots.release()
             return 0
-        launched = 0
-        for row in chunk:
-            if row.id not in claimed:
-                continue  # cancelled meanwhile
-            await self._slots.acquire()
-            # A reply may have taken this chat's turn since the row was chosen: then the row
-            # waits for the chat in its own task, and the others go on meanwhile.
-            ticket = None
-            if self.pacer.chat_wait(row.chat_id) == 0:
-                ticket = await self.pacer.send_slot(row.chat_id, paid=row.paid)
-            self._launched.add(row.id)
-            task = asyncio.create_task(self._send_claimed(row, ticket))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
-            launched += 1
-        return launched
+        self._launched.add(row.id)
+        self._busy_chats.add(row.chat_id)
+        task = asyncio.create_task(self._send_claimed(row, ticket))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return 1
 
-    async def _send_claimed(self, row: DueRow, ticket: Ticket | None) -> None:
+    async def _send_claimed(self, row: DueRow, ticket: Ticket) -> None:
         recorded = False
         try:
+            if not await self._claims.claim(row.id):
+                return  # cancelled meanwhile, or the claim was not written: still pending
+            ticket.leaving()
             outcome = await self._send(row, ticket)
             self._results.append((row, outcome))
             recorded = True  # forgotten by _flush once the database has it
             if len(self._results) >= FLUSH_ROWS:
                 self._results_ready.set()
         finally:
-            if ticket is not None:
-                ticket.done()  # done already when its answer came, unless it never left
+            ticket.done()  # done already when its answer came, unless it never left
             self._slots.release()
+            self._busy_chats.discard(row.chat_id)
             if not recorded:
                 self._launched.discard(row.id)
                 self._release_polls(row.id)
 
-    async def _send(self, row: DueRow, ticket: Ticket | None) -> Outcome:
+    async def _send(self, row: DueRow, ticket: Ticket) -> Outcome:
         messages = row.payload.get("messages", [])
         sent: list[dict[str, Any]] = []
         try:
             for index, message in enumerate(messages):
-                if index or ticket is None:
+                if index:
                     ticket = await self._chat_turn(row.chat_id, row.paid)
                 with ticket:  # the pacer counts this send until its answer is back
                     result = await self.bot.do_api_request(
@@ -264,8 +358,7 @@ class Sender:
                     self._row_polls.setdefault(row.id, []).append(poll_id)
         except RetryAfter as exc:
             seconds = _seconds(exc._retry_after)  # the public one warns of a type change
-            self.pacer.pause(seconds)
-            log.warning("outbox: 429, pausing all sends for %.0f s", seconds)
+            self._flooded(row.chat_id, seconds)
             if row.attempts >= MAX_RATE_RETRIES or sent:
                 return self._failed(row, "429 too many times" if not sent else "partly sent")
             return Outcome(
@@ -289,16 +382,35 @@ class Sender:
         except BadRequest as exc:
             return self._failed(row, exc.message)
         except NetworkError as exc:  # TimedOut included
-            if not _never_arrived(exc):
+            if not never_arrived(exc):
                 # The request may have reached Telegram: never send it twice.
                 return Outcome(row.id, DeliveryState.SENT, unconfirmed=True, error=_uncertain(exc))
             if sent:
                 return self._failed(row, "partly sent")
+            if _unreachable(exc):
+                # Nothing reached Telegram: the row waits for the outage to end, whatever
+                # its tries so far (the outage, not the row, decides when it fails).
+                self._outage_began(_cause(exc))
+                return Outcome(row.id, DeliveryState.PENDING, retry_at=utcnow(), error=_cause(exc))
+            self._outage_began(_cause(exc))
             return self._retry(row, exc.message)
         except TelegramError as exc:
             return self._failed(row, exc.message)
         message_id = sent[0].get("message_id") if sent else None
         return Outcome(row.id, DeliveryState.SENT, message_id=message_id, result=sent)
+
+    def _flooded(self, chat_id: int, seconds: float) -> None:
+        # Whether we have been using this chat's own limit (a burst's worth of sends within
+        # the burst's span, this one included): only then can it be what Telegram enforced.
+        paced = self.pacer.recent_sends(chat_id) >= self.limits.private_burst
+        if self._floods.overall(chat_id) or not paced:
+            self.pacer.pause(seconds)
+            log.warning(
+                "outbox: 429 for several chats at once, pausing all sends for %.0f s", seconds
+            )
+        else:
+            self.pacer.hold_chat(chat_id, seconds)
+            log.info("outbox: 429 for one chat only; its sends wait %.0f s, others go on", seconds)
 
     async def _chat_turn(self, chat_id: int, paid: bool) -> Ticket:
         """The next message of a multi-message delivery (a quiz round) waits for its chat's
@@ -321,6 +433,62 @@ class Sender:
     @staticmethod
     def _failed(row: DueRow, reason: str) -> Outcome:
         return Outcome(row.id, DeliveryState.FAILED, error=reason[:200])
+
+    # --- outages -----------------------------------------------------------------------------
+
+    def _outage_began(self, cause: str) -> None:
+        if self.outage is None:
+            self.outage = Outage(since=self.pacer.now(), cause=cause)
+            log.warning(
+                "outbox: Telegram unreachable (%s); sends wait, next probe in %.0f s",
+                cause,
+                PROBE_FIRST,
+            )
+
+    async def _probe(self, outage: Outage) -> None:
+        """One probe after the outage's interval: sending resumes if Telegram answers."""
+        await _wait(self._stop, outage.interval)
+        if self._stopping:
+            return
+        try:
+            await self.bot.get_me()
+        except NetworkError as exc:  # whatever the kind: no answer, still an outage
+            outage.cause = _cause(exc)
+            lasted = self.pacer.now() - outage.since
+            outage.interval = min(PROBE_MAX, outage.interval * 2)
+            if lasted >= self.outage_limit:
+                await self._give_up(outage, lasted)
+            log.warning(
+                "outbox: Telegram still unreachable after %.0f s (%s); next probe in %.0f s",
+                lasted,
+                outage.cause,
+                outage.interval,
+            )
+            return
+        except TelegramError:
+            pass  # Telegram answered, if not as hoped: it is reachable
+        lasted = self.pacer.now() - outage.since
+        log.warning("outbox: Telegram reachable again after %.0f s; sending resumes", lasted)
+        self.outage = None
+        self.wake()
+
+    async def _give_up(self, outage: Outage, lasted: float) -> None:
+        """The outage has outlasted SEND_OUTAGE_LIMIT: the rows waiting for it fail."""
+        reason = f"Telegram unreachable for {lasted / 60:.0f} min: {outage.cause}"
+        try:
+            failed = await self.db.run(self._fail_waiting, reason=reason)
+        except Exception:
+            log.exception("outbox: failing the rows that waited out the outage failed")
+            return
+        if failed:
+            outage.failed_rows += failed
+            log.warning("outbox: %d rows failed after waiting %.0f s for Telegram", failed, lasted)
+
+    @staticmethod
+    def _fail_waiting(*, session: Session, reason: str) -> int:
+        failed = outbox.fail_waiting(session=session, reason=reason[:200])
+        outbox.finish_done(session=session)
+        return failed
 
     # --- results -----------------------------------------------------------------------------
 
@@ -373,7 +541,7 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
             await event.wait()
 
 
-def _never_arrived(exc: NetworkError) -> bool:
+def never_arrived(exc: TelegramError) -> bool:
     """Whether Telegram cannot have received the request, so sending it again is safe.
 
     Only a failure before any byte was written qualifies: the connection was refused, never
@@ -387,7 +555,23 @@ def _never_arrived(exc: NetworkError) -> bool:
         return False
     if isinstance(exc, TimedOut):
         return "Pool timeout" in exc.message
-    return True
+    return isinstance(exc, NetworkError)
+
+
+def _unreachable(exc: NetworkError) -> bool:
+    """Whether the request found no way to Telegram (refused, DNS, connect or pool time-out),
+    rather than Telegram answering with an error of its own (a 5xx)."""
+    return isinstance(exc.__cause__, httpx.TransportError) or (
+        isinstance(exc, TimedOut) and "Pool timeout" in exc.message
+    )
+
+
+def _cause(exc: NetworkError) -> str:
+    """What the logs and the rows name as an outage's cause."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.HTTPError):
+        return f"{type(cause).__name__}: {cause}"[:150]
+    return f"{type(exc).__name__}: {exc.message}"[:150]
 
 
 def _uncertain(exc: NetworkError) -> str:

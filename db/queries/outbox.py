@@ -27,6 +27,8 @@ from db.models import (
 )
 
 OPEN = (DeliveryState.PENDING, DeliveryState.SENDING)
+# The error of a row the sender was sending when it stopped (recorded at the next start).
+STOPPED_WHILE_SENDING = "stopped while sending"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class Progress:
     cancelled: int
     pending: int
     unconfirmed: int
+    # Of the unconfirmed, those the bot was sending when it stopped (the others: Telegram
+    # took the request and its answer never came).
+    unconfirmed_stopped: int = 0
 
     @property
     def remaining(self) -> int:
@@ -310,13 +315,21 @@ def retry_failed(*, session: Session, broadcast_id: int) -> int:
 
 
 def progress(*, session: Session, broadcast_id: int) -> Progress:
+    stopped = cast(
+        col(Delivery.unconfirmed) & (col(Delivery.error) == STOPPED_WHILE_SENDING), Integer
+    )
     rows = session.exec(
-        select(Delivery.state, func.count(), func.sum(cast(Delivery.unconfirmed, Integer)))
+        select(
+            Delivery.state,
+            func.count(),
+            func.sum(cast(Delivery.unconfirmed, Integer)),
+            func.sum(stopped),
+        )
         .where(Delivery.broadcast_id == broadcast_id)
         .group_by(Delivery.state)
     ).all()
-    counts = {state: int(n) for state, n, _ in rows}
-    unconfirmed = sum(int(u or 0) for _, _, u in rows)
+    counts = {state: int(n) for state, n, _, _ in rows}
+    unconfirmed = sum(int(u or 0) for _, _, u, _ in rows)
     return Progress(
         total=sum(counts.values()),
         sent=counts.get(DeliveryState.SENT, 0),
@@ -325,7 +338,51 @@ def progress(*, session: Session, broadcast_id: int) -> Progress:
         cancelled=counts.get(DeliveryState.CANCELLED, 0),
         pending=counts.get(DeliveryState.PENDING, 0) + counts.get(DeliveryState.SENDING, 0),
         unconfirmed=unconfirmed,
+        unconfirmed_stopped=sum(int(u or 0) for _, _, _, u in rows),
     )
+
+
+def unconfirmed_recipients(*, session: Session, broadcast_id: int) -> list[tuple[str, str]]:
+    """Name and unit of each recipient whose message may or may not have arrived."""
+    rows = session.execute(
+        select_columns(col(Member.full_name), col(Unit.name))
+        .select_from(Delivery)
+        .outerjoin(Member, col(Member.id) == Delivery.member_id)
+        .outerjoin(Unit, col(Unit.id) == Member.unit_id)
+        .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.unconfirmed))
+        .order_by(col(Unit.name), col(Member.full_name))
+    ).all()
+    return [(name or "", unit or "") for name, unit in rows]
+
+
+def resend_unconfirmed(*, session: Session, broadcast_id: int) -> int:
+    """Queue the unconfirmed deliveries of a broadcast again (the admin accepted that some
+    may get it twice); how many."""
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status == BroadcastStatus.CANCELLED:
+        return 0
+    result = session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.broadcast_id) == broadcast_id,
+            col(Delivery.state) == DeliveryState.SENT,
+            col(Delivery.unconfirmed),
+        )
+        .values(
+            state=DeliveryState.PENDING,
+            unconfirmed=False,
+            attempts=0,
+            error=None,
+            message_id=None,
+            sent_at=None,
+            next_attempt_at=utcnow(),
+        )
+    )
+    count = int(result.rowcount or 0)
+    if count:
+        broadcast.status = BroadcastStatus.RUNNING
+        broadcast.finished_at = None
+    return count
 
 
 def finish_done(*, session: Session) -> list[int]:
@@ -470,7 +527,22 @@ def recover(*, session: Session) -> int:
     result = session.exec(
         update(Delivery)
         .where(col(Delivery.state) == DeliveryState.SENDING)
-        .values(state=DeliveryState.SENT, unconfirmed=True, sent_at=utcnow())
+        .values(
+            state=DeliveryState.SENT,
+            unconfirmed=True,
+            sent_at=utcnow(),
+            error=STOPPED_WHILE_SENDING,
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def fail_waiting(*, session: Session, reason: str) -> int:
+    """Telegram stayed unreachable too long: every pending row fails with the reason."""
+    result = session.exec(
+        update(Delivery)
+        .where(col(Delivery.state) == DeliveryState.PENDING)
+        .values(state=DeliveryState.FAILED, error=reason)
     )
     return int(result.rowcount or 0)
 
