@@ -151,6 +151,15 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "data_export": plain,
         "draft_erase_confirm": plain,
         "draft_erased": plain,
+        "group_link_pending": [{"unit": LONG[:100], "asked": a} for a in (True, False)],
+        "group_link_request": [{"unit": LONG[:100], "group": HOSTILE}],
+        "group_link_moved": [
+            {"unit": LONG[:100], "group": HOSTILE, "by_admin": b} for b in (True, False)
+        ],
+        "group_link_declined": [{"unit": LONG[:100]}],
+        "group_link_admins": [
+            {"unit": LONG[:100], "group": HOSTILE, "by_admin": b} for b in (True, False)
+        ],
         "consent_declined": plain,
         "ask_name": plain,
         "name_invalid": [
@@ -513,8 +522,25 @@ class _Idea:
     helpers: int = 300
 
 
+@dataclass(frozen=True)
+class _Story:
+    id: int = 12345
+    author_name: str | None = LONG[:100]
+    unit_name: str | None = HOSTILE
+    value: str = "BP"
+    text: str = (LONG * 4)[:1000]
+    photo_file_id: str | None = "AgACAgQAAxkBAAIB"
+    status: str = "disetujui"
+    reason: str | None = (HOSTILE * 10)[:300]
+    flags: tuple[str, ...] = ("nik", "phone", "address")
+    consent_author: bool = True
+    consent_others: bool = True
+
+
 def _idea_variants() -> dict[str, list[dict[str, Any]]]:
     idea, done = _Idea(), _Idea(status="terealisasi", reason=None, target_name=None)
+    story = _Story()
+    internal = _Story(consent_author=False, consent_others=False, photo_file_id=None, flags=())
     return {
         "idea_ask_description": [{"title": _Idea.title}],
         # No variables: rendered once, for the length and HTML rules.
@@ -553,6 +579,39 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
             {"idea": done, "author": False, "points": 10},
         ],
         "idea_digest": [{"ideas": [idea] * 10, "realised": [done] * 10}],
+        "story_ask": [{"limit": 1000}],
+        "story_invalid": [{"length": 5, "photo": True}, {"length": 5000, "photo": False}],
+        "story_ask_value": [{}],
+        "story_ask_consent": [{}],
+        "story_preview": [
+            {
+                "text": (LONG * 4)[:1000],
+                "photo": True,
+                "publish": True,
+                "flags": ["nik", "phone", "address"],
+            },
+            {"text": HOSTILE, "photo": False, "publish": False, "flags": []},
+        ],
+        "story_cancelled": [{}],
+        "story_submitted": [{"id": 12345}],
+        "story_none": [{}],
+        "story_review": [
+            {"story": story, "value": "Berorientasi Pelayanan", "waiting": 120},
+            {"story": internal, "value": HOSTILE, "waiting": 1},
+        ],
+        "story_ask_reason": [{"id": 1, "status": "perbaiki"}, {"id": 2, "status": "ditolak"}],
+        "story_reviewed": [
+            {"story": story, "channel": False},
+            {"story": internal, "channel": True},
+        ],
+        "story_stale_text": [{}],
+        "story_status": [
+            {"story": replace(story, status=s)}
+            for s in ("disetujui", "terbit", "perbaiki", "ditolak")
+        ],
+        "story_public": [
+            {"text": (LONG * 4)[:1000], "value": "Berorientasi Pelayanan", "unit": LONG[:100]}
+        ],
         "apr_usage": [{"searched": True}, {"searched": False}],
         "apr_choose": [{}],
         "apr_value": [{}],

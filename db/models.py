@@ -555,6 +555,34 @@ class Appreciation(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Story(SQLModel, table=True):
+    """A member's story of service, reviewed, then published to the instansi's public
+    channel with the author's consent and theirs for anyone named or pictured."""
+
+    __tablename__ = "story"
+    __table_args__ = (Index("ix_story_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
+    )
+    unit_id: int | None = Field(default=None)
+    value: str = Field(sa_column=Column(String(2), nullable=False))
+    text: str = Field(sa_column=Column(String(1000), nullable=False))
+    photo_file_id: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # diajukan -> disetujui -> terbit, or perbaiki (an edit suggested) or ditolak.
+    status: str = Field(default="diajukan", sa_column=Column(String(12), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
+    # What the review step found that may be a citizen's personal data: nik, phone, address.
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    consent_author: bool = Field(default=False)
+    consent_others: bool = Field(default=False)
+    broadcast_id: int | None = Field(default=None)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """A model's Core table (SQLModel declares no `__table__` a type checker can see)."""
     return cast(Table, inspect_model(model).local_table)

@@ -39,7 +39,6 @@ def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("ide", start, filters=private))
     app.add_handler(CommandHandler("ide_daftar", list_ideas, filters=private))
-    app.add_handler(CommandHandler("batal", cancel_command, filters=private))
     app.add_handler(CallbackQueryHandler(on_value, pattern=VALUE))
     app.add_handler(CallbackQueryHandler(on_target, pattern=TARGET))
     app.add_handler(CallbackQueryHandler(on_send, pattern=SEND))
@@ -88,14 +87,6 @@ async def start(update: Update, ctx: BotContext) -> None:
     assert ctx.user_data is not None  # a private chat
     ctx.user_data[KEY] = {"step": "title"}
     await send(update, ctx, "idea_ask_title", member.language)
-
-
-async def cancel_command(update: Update, ctx: BotContext) -> None:
-    member = await current_member(update, ctx)
-    lang = member.language if member else user_language(update)
-    if ctx.user_data is not None:
-        ctx.user_data.pop(KEY, None)
-    await send(update, ctx, "idea_cancelled", lang)
 
 
 async def on_text(update: Update, ctx: BotContext, member: MemberInfo) -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.members import accounts
 from bot.members.accounts import ADMIN_ROLES
-from handlers import appreciation, broadcast, ideas, reflections, registration
+from handlers import appreciation, broadcast, ideas, reflections, registration, stories
 from handlers.common import answer, current_member, send, user_language
 
 
 def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("batal", cancel, filters=private))
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     app.add_handler(
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_message),
@@ -41,6 +42,9 @@ async def on_message(update: Update, ctx: BotContext) -> None:
     if appreciation.composing(ctx):
         await appreciation.on_text(update, ctx, member)
         return
+    if stories.composing(ctx):
+        await stories.on_message(update, ctx, member)
+        return
     await reflections.on_reflection(update, ctx, member)
 
 
@@ -54,3 +58,13 @@ async def unknown_command(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     lang = member.language if member else user_language(update)
     await send(update, ctx, "unknown_command", lang, registered=member is not None)
+
+
+async def cancel(update: Update, ctx: BotContext) -> None:
+    """/batal: abandon whatever is being written (an idea, a thanks, a story)."""
+    member = await current_member(update, ctx)
+    lang = member.language if member else user_language(update)
+    if ctx.user_data is not None:
+        for key in (ideas.KEY, appreciation.KEY, stories.KEY):
+            ctx.user_data.pop(key, None)
+    await send(update, ctx, "idea_cancelled", lang)

@@ -45,6 +45,7 @@ from handlers import (
     reports,
     scores,
     statistics,
+    stories,
 )
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def build_application(
     reports.register(app)
     ideas.register(app)
     appreciation.register(app)
+    stories.register(app)
     content_admin.register(app)
     broadcast.register(app)
     quiz.register(app)

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     ranking_prior: int = Field(default=10, ge=0, le=10_000)
     # Where the weekly all-instansi summary goes (a group or channel id); none if unset.
     summary_chat_id: int | None = None
+    # The instansi's public channel for approved service stories (/cerita); none if unset.
+    public_channel_id: int | None = None
     # Seconds between two /peringkat answers in one chat.
     ranking_cooldown: int = Field(default=60, ge=0, le=3600)
     # Seconds an update (a vote, a message, a button) waits for an unavailable database

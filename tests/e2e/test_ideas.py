@@ -149,7 +149,7 @@ async def test_duplicates_floods_and_bad_text_are_refused(
     await rina.send("pendek")
     await expect(rina, "terlalu singkat")
     await rina.send("/batal")
-    await expect(rina, "Ide dibatalkan")
+    await expect(rina, "Dibatalkan; tidak ada yang disimpan")
     assert _ideas(kediri) == []
 
     await give_idea(rina, "Antrean daring puskesmas")

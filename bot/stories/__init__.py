@@ -1,0 +1,1 @@
+"""Service stories for employer branding (`/cerita`): told, reviewed, consented, published."""
