@@ -7,15 +7,13 @@ import time
 from datetime import date, datetime, timedelta
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.constants import ChatType
 from telegram.ext import CommandHandler, filters
 
 from bot.boards import cards as board
 from bot.boards import groups
 from bot.core.deps import BotApp, BotContext
-from bot.members import accounts, audit, units
-from bot.members.accounts import ADMIN_ROLES
+from bot.members import accounts
 from bot.scores import shields
 from handlers.common import HTML, current_member, send, user_language
 
@@ -158,55 +156,3 @@ async def show_name(update: Update, ctx: BotContext) -> None:
     # No word flips the setting; a word we do not know changes nothing and shows it.
     shown = await accounts.show_name(ctx.db, member_id=member.id, on=choice, flip=not word)
     await send(update, ctx, "show_name_set", member.language, shown=shown)
-
-
-# --- in groups (dispatched from handlers.groups for /cmd@bot) --------------------------------
-
-
-async def link_group(update: Update, ctx: BotContext) -> None:
-    """/daftarkan_grup: the sender administers this chat and is a programme admin or a member
-    of the unit; programme admins may name another unit by its code."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
-    member = await current_member(update, ctx)
-    try:
-        status = (await ctx.bot.get_chat_member(chat.id, user.id)).status
-    except TelegramError:
-        status = None
-    chat_admin = status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-    allowed = chat_admin and member is not None and member.unit_id is not None
-    if not allowed:
-        await audit.record(
-            ctx.db,
-            actor_user_id=user.id,
-            action="group_link",
-            detail={"refused": "not chat admin" if not chat_admin else "not registered"},
-            allowed=False,
-        )
-        await send(
-            update,
-            ctx,
-            "group_link_refused",
-            "id",
-            chat_admin=chat_admin,
-            bot=ctx.deps.bot_username,
-        )
-        return
-    assert member is not None and member.unit_id is not None  # `allowed` says so
-    unit_id = member.unit_id
-    words = [w for w in (ctx.args or []) if w.strip()]
-    if words and member.role in ADMIN_ROLES:
-        found = await units.search(ctx.db, words=words[:4], leaves_only=False)
-        if len(found) != 1:
-            await send(update, ctx, "group_link_which", "id", count=len(found))
-            return
-        unit_id = found[0].id
-    name = await groups.link(ctx.db, unit_id=unit_id, chat_id=chat.id)
-    await audit.record(
-        ctx.db,
-        actor_user_id=user.id,
-        action="group_link",
-        detail={"unit_id": unit_id},
-        allowed=True,
-    )
-    await send(update, ctx, "group_linked", "id", unit=name)

@@ -86,7 +86,8 @@ def search_units(
         return []
     query = select(Unit).where(Unit.active)
     for word in words:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # Lowered like the columns: PostgreSQL's LIKE, unlike SQLite's, heeds case.
+        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         query = query.where(
             or_(
@@ -164,3 +165,33 @@ def import_roster(*, session: Session, rows: Sequence[RosterRow]) -> ImportResul
     listed = {r.code for r in rows}
     session.flush()
     return ImportResult(created, updated, unchanged, sorted(set(existing) - listed))
+
+
+def unit_group(*, session: Session, unit_id: int) -> int | None:
+    """The group that shows this unit's board, or None."""
+    unit = session.get(Unit, unit_id)
+    return unit.group_chat_id if unit is not None else None
+
+
+@dataclass(frozen=True)
+class Relinked:
+    unit_name: str
+    previous_chat_id: int | None  # the unit's group before, when it was another one
+    displaced_unit_ids: list[int]  # units this chat showed before (now without a group)
+
+
+def relink_group(*, session: Session, unit_id: int, chat_id: int) -> Relinked:
+    """Make `chat_id` show this unit's board, and only this unit's; say what it replaced."""
+    displaced: list[int] = []
+    for other in session.exec(select(Unit).where(Unit.group_chat_id == chat_id)).all():
+        if other.id != unit_id:
+            assert other.id is not None
+            other.group_chat_id = None  # one group shows one unit's board
+            displaced.append(other.id)
+            session.add(other)
+    unit = session.get(Unit, unit_id)
+    assert unit is not None
+    previous = unit.group_chat_id if unit.group_chat_id != chat_id else None
+    unit.group_chat_id = chat_id
+    session.add(unit)
+    return Relinked(unit.name, previous, displaced)
