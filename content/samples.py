@@ -151,6 +151,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "data_export": plain,
         "draft_erase_confirm": plain,
         "draft_erased": plain,
+        "nip_taken": plain,
         "group_link_pending": [{"unit": LONG[:100], "asked": a} for a in (True, False)],
         "group_link_request": [{"unit": LONG[:100], "group": HOSTILE}],
         "group_link_moved": [
@@ -578,7 +579,15 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
             {"idea": idea, "author": True, "points": 20},
             {"idea": done, "author": False, "points": 10},
         ],
-        "idea_digest": [{"ideas": [idea] * 10, "realised": [done] * 10}],
+        "idea_digest": [
+            {
+                "ideas": [idea] * 10,
+                "realised": [done] * 5,
+                "stories": [HOSTILE] * 10,
+                "thanks": [(HOSTILE, LONG[:50], "KL")] * 8,
+            },
+            {"ideas": [], "realised": [], "stories": [], "thanks": [(HOSTILE, HOSTILE, "BP")]},
+        ],
         "story_ask": [{"limit": 1000}],
         "story_invalid": [{"length": 5, "photo": True}, {"length": 5000, "photo": False}],
         "story_ask_value": [{}],

@@ -14,12 +14,14 @@ from bot.core.deps import Deps
 from bot.ideas import rules
 from bot.members.accounts import MemberInfo
 from db.queries import ideas as queries
+from db.queries.appreciation import shown_this_week
 
 # Handlers name it from here, never from db.
 from db.queries.ideas import IdeaInfo as IdeaInfo
 from db.queries.leaderboard import linked_groups
 from db.queries.members import get_member_by_id
 from db.queries.scores import ScoreChange, add_scores
+from db.queries.stories import published_since
 from db.queries.units import get_unit
 
 log = logging.getLogger(__name__)
@@ -152,8 +154,9 @@ async def move(
 
 
 async def post_digest(deps: Deps, bot: Bot, tz: str, _day: date) -> int:
-    """The week's new ideas to each linked group in this zone (its unit's, its OPD's and the
-    whole instansi's), and the ideas realised this week; nothing for a quiet week."""
+    """The week's news to each linked group in this zone: new ideas for its unit, its OPD
+    and everyone, ideas realised, the unit's service stories published, and thanks between
+    colleagues who both allow their first name on the board; nothing for a quiet week."""
     since = deps.clock.now() - timedelta(days=7)
     posted = 0
     for unit_id, chat_id in await deps.db.run(linked_groups, timezone=tz):
@@ -164,11 +167,21 @@ async def post_digest(deps: Deps, bot: Bot, tz: str, _day: date) -> int:
             unit_ids=unit_ids,
             changed_since=since,
             statuses=[rules.DONE],
-            limit=10,
+            limit=5,
         )
-        if not fresh and not realised:
+        stories = await deps.db.run(published_since, unit_ids=[unit_id], since=since)
+        thanks = await deps.db.run(shown_this_week, unit_ids=[unit_id], since=since)
+        if not fresh and not realised and not stories and not thanks:
             continue
-        text = deps.renderer.text("idea_digest", "id", ideas=fresh, realised=realised)
+        text = deps.renderer.text(
+            "idea_digest",
+            "id",
+            ideas=fresh,
+            realised=realised,
+            # First names, as the board shows them; a published story's author consented.
+            stories=[s.author_name.split()[0] for s in stories if s.author_name],
+            thanks=thanks,
+        )
         try:
             await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
             posted += 1

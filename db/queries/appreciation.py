@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from db.models import Appreciation
+from db.models import Appreciation, Member
 
 
 def given_since(*, session: Session, giver_id: int, since: datetime) -> int:
@@ -68,3 +69,28 @@ def record(*, session: Session, appreciation: Appreciation) -> int:
     session.flush()
     assert appreciation.id is not None
     return appreciation.id
+
+
+def shown_this_week(
+    *, session: Session, unit_ids: list[int], since: datetime
+) -> list[tuple[str, str, str]]:
+    """(giver, receiver, value) of the thanks received in these units since then, where
+    both people allow their first name on the board (`show_name`)."""
+    giver = aliased(Member)
+    receiver = aliased(Member)
+    rows = session.exec(
+        select(giver.full_name, receiver.full_name, Appreciation.value)
+        .join(giver, col(giver.id) == col(Appreciation.giver_id))
+        .join(receiver, col(receiver.id) == col(Appreciation.receiver_id))
+        .where(
+            col(Appreciation.receiver_unit_id).in_(unit_ids),
+            col(Appreciation.created_at) >= since,
+            col(giver.show_name),
+            col(receiver.show_name),
+            col(giver.deleted_at).is_(None),
+            col(receiver.deleted_at).is_(None),
+        )
+        .order_by(col(Appreciation.id))
+        .limit(8)
+    ).all()
+    return [((g or "").split()[0], (r or "").split()[0], v) for g, r, v in rows if g and r]

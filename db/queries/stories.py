@@ -103,5 +103,6 @@ def published_since(*, session: Session, unit_ids: list[int], since: datetime) -
             col(Story.updated_at) >= since,
         )
         .order_by(col(Story.id))
+        .limit(10)
     ).all()
     return [_info(session, s) for s in stories]

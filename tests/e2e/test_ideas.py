@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.ideas.service import post_digest
 from db.engine import Database
-from db.models import Idea, IdeaVote, Role, Score
+from db.models import Appreciation, Idea, IdeaVote, Member, Role, Score, Story
 from db.queries.leaderboard import link_group
 from db.queries.units import list_children, list_opd
 from sandbox.simulation import expect
@@ -184,7 +184,48 @@ async def test_the_weekly_digest_lists_the_units_new_ideas(
     await group.add_bot()
     kediri.run_sync(link_group, unit_id=unit, chat_id=group.chat_id)
     deps = bot.bot_data["deps"]
+    # A story published this week, and thanks between two people who allow their first
+    # name on the board (and one from someone who does not: not shown).
+    await enrol(sandbox, kediri, "Budi Digest", unit)
+    await enrol(sandbox, kediri, "Sari Tertutup", unit)
+    now = deps.clock.now()
+
+    def seed(session) -> None:  # type: ignore[no-untyped-def]
+        members = {m.full_name: m for m in session.exec(select(Member)).all()}
+        for name in ("Rina Digest", "Budi Digest"):
+            members[name].show_name = True
+            session.add(members[name])
+        for giver, receiver in (("Budi Digest", "Rina Digest"), ("Sari Tertutup", "Rina Digest")):
+            session.add(
+                Appreciation(
+                    giver_id=members[giver].id,
+                    receiver_id=members[receiver].id,
+                    receiver_unit_id=unit,
+                    value="KL",
+                    reason="Terima kasih.",
+                    created_at=now,
+                )
+            )
+        session.add(
+            Story(
+                author_id=members["Rina Digest"].id,
+                unit_id=unit,
+                value="BP",
+                text="Cerita pelayanan yang sudah terbit minggu ini untuk warga.",
+                status="terbit",
+                consent_author=True,
+                consent_others=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    kediri.run_sync(seed)
     posted = await post_digest(deps, bot.bot, "Asia/Jakarta", deps.clock.today("Asia/Jakarta"))
     assert posted == 1
     digest = await expect(group, "Ide minggu ini")
-    assert "Papan informasi ramah disabilitas" in (digest.text or "")
+    text = digest.text or ""
+    assert "Papan informasi ramah disabilitas" in text
+    assert "Cerita pelayanan terbit: terima kasih Rina!" in text
+    assert "Budi → Rina (KL)" in text
+    assert "Sari" not in text
