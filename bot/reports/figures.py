@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from db.engine import Database
 from db.queries import reports
-from db.queries.reports import MissedItem, UnitFigures, UnitRow
+from db.queries.reports import Community, MissedItem, UnitFigures, UnitRow
 from db.queries.scores import month_key, week_key
 
 # A unit with no activity for this long is "silent"; so is one where fewer than this share
@@ -146,6 +146,9 @@ class Report:
     active_days: int
     units_with_members: int
     pooled: list[str] = field(default_factory=list)  # names of the pools shown
+    # Ideas, stories and thanks: per OPD shown, then the scope's total; stories per value.
+    community: list[tuple[str, Community]] = field(default_factory=list)
+    stories_by_value: dict[str, int] = field(default_factory=dict)
 
 
 def find_silent(
@@ -182,6 +185,16 @@ async def silent_units(
     figures = await db.run(reports.unit_figures, periods=weeks)
     last = await db.run(reports.last_activity)
     return find_silent(units, figures, last, now=now, min_size=min_size)
+
+
+def _sum_community(rows: list[Community | None]) -> Community:
+    total = Community()
+    for row in rows:
+        if row is None:
+            continue
+        for name in total.__dataclass_fields__:
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+    return total
 
 
 def _sum_rows(name: str, members: int, figures: list[UnitFigures]) -> Row:
@@ -303,6 +316,15 @@ async def build_report(
         for code, _ in values
     ]
     silent = find_silent(scope_units, now_figures, last, now=now, min_size=min_size)
+    counts, stories_by_value = await db.run(
+        reports.community, start=_start_of(period.start, tz), end=_start_of(period.end, tz)
+    )
+    community = []
+    for oid, members in opd_groups.items():
+        if by_id[oid].name in shown_opds:
+            community.append((by_id[oid].name, _sum_community([counts.get(u.id) for u in members])))
+    community.sort()
+    community.append(("", _sum_community([counts.get(u.id) for u in scope_units])))
     improved = sorted(
         (
             (r.name, r.accuracy, r.previous_accuracy)
@@ -328,5 +350,8 @@ async def build_report(
         missed=missed,
         active_days=days,
         units_with_members=sum(1 for u in scope_units if u.members),
+        community=community,
+        # Per value over the whole instansi when the scope is; an OPD's are in its row.
+        stories_by_value=stories_by_value if opd_id is None else {},
         pooled=pooled_names,
     )

@@ -238,6 +238,8 @@ def render_pdf(report: Report, words: Words, generated: datetime) -> bytes:
     else:
         pdf.cell(WIDTH, LINE, words("report_none"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    _community(pdf, report, words)
+
     _heading(pdf, words("report_s_missed"))
     if report.missed:
         for item in report.missed:
@@ -274,6 +276,48 @@ def render_pdf(report: Report, words: Words, generated: datetime) -> bytes:
         new_y=YPos.NEXT,
     )
     return bytes(pdf.output())
+
+
+COMMUNITY = (
+    "ideas",
+    "realised",
+    "stories",
+    "published",
+    "thanks",
+    "thanks_cross_unit",
+    "thanks_cross_generation",
+)
+
+
+def _community(pdf: _Pdf, report: Report, words: Words) -> None:
+    _heading(pdf, words("report_s_community"))
+    widths = [54.0] + [18.0] * len(COMMUNITY)
+    keys = [
+        "report_c_ideas",
+        "report_c_realised",
+        "report_c_stories",
+        "report_c_published",
+        "report_c_thanks",
+        "report_c_cross_unit",
+        "report_c_cross_generation",
+    ]
+    _cells(pdf, [words("report_c_opd"), *[words(k) for k in keys]], widths, bold=True)
+    for name, row in report.community:
+        texts = [name or words("report_c_all"), *[words.number(getattr(row, k)) for k in COMMUNITY]]
+        _cells(pdf, texts, widths, bold=not name)
+    if report.stories_by_value:
+        names = dict(report.values)
+        counts = ", ".join(
+            f"{names.get(code, code)} {n}" for code, n in sorted(report.stories_by_value.items())
+        )
+        pdf.set_font(FONT, "", 8)
+        pdf.multi_cell(
+            WIDTH,
+            4.5,
+            words("report_stories_by_value", counts=counts),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
 
 
 def _whole(share: float | None) -> str:

@@ -166,6 +166,28 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         [None, None, INTEGER, PERCENT, None],
         [12, 8, 10, 11, 90],
     )
+    community = (
+        "ideas",
+        "realised",
+        "stories",
+        "published",
+        "thanks",
+        "thanks_cross_unit",
+        "thanks_cross_generation",
+    )
+    keys = ["report_c_ideas", "report_c_realised", "report_c_stories", "report_c_published"]
+    keys += ["report_c_thanks", "report_c_cross_unit", "report_c_cross_generation"]
+    _sheet(
+        book,
+        words("report_sheet_community"),
+        [words("report_c_opd"), *[words(k) for k in keys]],
+        [
+            [name or words("report_c_all"), *[getattr(row, k) for k in community]]
+            for name, row in report.community
+        ],
+        [None, *[INTEGER] * len(community)],
+        [48, *[12] * len(community)],
+    )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -12,7 +12,18 @@ from sqlalchemy import case, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from db.models import Member, MemberDay, QuestionRow, QuizAnswer, Score, Unit, UnitValueScore
+from db.models import (
+    Appreciation,
+    Idea,
+    Member,
+    MemberDay,
+    QuestionRow,
+    QuizAnswer,
+    Score,
+    Story,
+    Unit,
+    UnitValueScore,
+)
 
 
 @dataclass(frozen=True)
@@ -200,3 +211,66 @@ def most_missed(
             )
         )
     return out
+
+
+@dataclass
+class Community:
+    """Per unit in a period: ideas given and realised, service stories told and published,
+    thanks received (and how many crossed units, or generations)."""
+
+    ideas: int = 0
+    realised: int = 0
+    stories: int = 0
+    published: int = 0
+    thanks: int = 0
+    thanks_cross_unit: int = 0
+    thanks_cross_generation: int = 0
+
+
+def community(
+    *, session: Session, start: datetime, end: datetime
+) -> tuple[dict[int, Community], dict[str, int]]:
+    """unit id -> its counts, and the stories told per value."""
+    out: dict[int, Community] = defaultdict(Community)
+    for unit_id, n in session.exec(
+        select(Idea.unit_id, func.count())
+        .where(col(Idea.created_at) >= start, col(Idea.created_at) < end)
+        .group_by(col(Idea.unit_id))
+    ).all():
+        if unit_id is not None:
+            out[unit_id].ideas = int(n)
+    for unit_id, n in session.exec(
+        select(Idea.unit_id, func.count())
+        .where(
+            col(Idea.status) == "terealisasi",
+            col(Idea.updated_at) >= start,
+            col(Idea.updated_at) < end,
+        )
+        .group_by(col(Idea.unit_id))
+    ).all():
+        if unit_id is not None:
+            out[unit_id].realised = int(n)
+    by_value: dict[str, int] = defaultdict(int)
+    for unit_id, value, status in session.exec(
+        select(Story.unit_id, Story.value, Story.status).where(
+            col(Story.created_at) >= start, col(Story.created_at) < end
+        )
+    ).all():
+        by_value[value] += 1
+        if unit_id is not None:
+            out[unit_id].stories += 1
+            out[unit_id].published += status == "terbit"
+    for unit_id, giver_unit, crossed in session.exec(
+        select(
+            Appreciation.receiver_unit_id,
+            Appreciation.giver_unit_id,
+            Appreciation.cross_generation,
+        ).where(col(Appreciation.created_at) >= start, col(Appreciation.created_at) < end)
+    ).all():
+        if unit_id is None:
+            continue
+        row = out[unit_id]
+        row.thanks += 1
+        row.thanks_cross_unit += giver_unit is not None and giver_unit != unit_id
+        row.thanks_cross_generation += bool(crossed)
+    return dict(out), dict(by_value)

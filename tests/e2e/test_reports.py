@@ -14,7 +14,7 @@ import pypdfium2
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.core.render import default_renderer
 from bot.reports.figures import parse_period
@@ -426,3 +426,73 @@ def _sheet_xml(data: bytes) -> str:
             for name in archive.namelist()
             if name.startswith("xl/worksheets/")
         )
+
+
+async def test_ideas_thanks_and_stories_are_counted_per_opd(db: Database) -> None:
+    from db.models import Appreciation, Idea, Member, Story
+
+    db.run_sync(sync_bank, questions=CONTENT.questions, prompts=CONTENT.prompts)
+    units = _units(db)
+    _generate(db, units)
+    december = datetime(2026, 12, 10, 3, 0, tzinfo=UTC)
+    november = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
+
+    def seed(session: Session) -> None:
+        members = session.exec(select(Member)).all()
+        igd = [m for m in members if m.unit_id == units["RSUD-IGD"]]
+        alfa = [m for m in members if m.unit_id == units["DAMKAR-A"]]
+        for i, (unit, when, status) in enumerate(
+            [
+                ("RSUD-IGD", december, "baru"),
+                ("RSUD-IGD", december, "terealisasi"),
+                ("DAMKAR-A", december, "baru"),
+                ("RSUD-IGD", november, "baru"),  # another month: not counted
+            ]
+        ):
+            session.add(
+                Idea(
+                    author_id=igd[0].id,
+                    unit_id=units[unit],
+                    value="KL",
+                    title=f"Ide {i}",
+                    description="Penjelasan ide yang cukup panjang.",
+                    fingerprint=f"f{i}",
+                    status=status,
+                    created_at=when,
+                    updated_at=when,
+                )
+            )
+        for giver, receiver, crossed in ((alfa[0], igd[1], True), (igd[2], igd[1], False)):
+            session.add(
+                Appreciation(
+                    giver_id=giver.id,
+                    receiver_id=receiver.id,
+                    giver_unit_id=giver.unit_id,
+                    receiver_unit_id=receiver.unit_id,
+                    value="HA",
+                    reason="Terima kasih.",
+                    cross_generation=crossed,
+                    created_at=december,
+                )
+            )
+        session.add(
+            Story(
+                author_id=igd[0].id,
+                unit_id=units["RSUD-IGD"],
+                value="BP",
+                text="Cerita pelayanan.",
+                status="terbit",
+                created_at=december,
+                updated_at=december,
+            )
+        )
+
+    db.run_sync(seed)
+    report = (await _report(db, "2026-12")).report
+    rows = dict(report.community)
+    rsud, total = rows["RSUD Gambiran"], rows[""]
+    assert (rsud.ideas, rsud.realised, rsud.stories, rsud.published) == (2, 1, 1, 1)
+    assert (rsud.thanks, rsud.thanks_cross_unit, rsud.thanks_cross_generation) == (2, 1, 1)
+    assert (total.ideas, total.thanks) == (3, 2)
+    assert report.stories_by_value == {"BP": 1}
+    assert "Ide, apresiasi, dan cerita pelayanan" in _pdf_text((await _report(db, "2026-12")).pdf)
