@@ -137,6 +137,10 @@ async def on_text(update: Update, ctx: BotContext, draft: Registration) -> None:
         if check.nip is None:
             await send(update, ctx, "nip_invalid", lang, problem=check.problem, length=check.length)
             return
+        if await accounts.nip_taken(ctx.db, nip=check.nip, telegram_user_id=draft.telegram_user_id):
+            # Without the employee list a NIP proves nothing; at least it opens one account.
+            await send(update, ctx, "nip_taken", lang)
+            return
         draft.nip = check.nip
         draft.step = CONFIRM
         if draft.prompt_message_id is not None:
@@ -418,6 +422,15 @@ async def choose_unit(
 async def finish(
     update: Update, ctx: BotContext, draft: Registration, message: Message | None
 ) -> None:
+    if draft.nip and await accounts.nip_taken(
+        ctx.db, nip=draft.nip, telegram_user_id=draft.telegram_user_id
+    ):
+        # Someone registered the same NIP between the question and this press.
+        draft.nip = None
+        draft.step = NIP
+        await send(update, ctx, "nip_taken", draft.language)
+        await prompt(update, ctx, draft)
+        return
     superadmins = set(ctx.deps.settings.superadmin_ids)
     role = Role.SUPERADMIN if draft.telegram_user_id in superadmins else Role.MEMBER
     member = await accounts.complete_registration(

@@ -88,6 +88,11 @@ async def drop_draft(db: Database, *, telegram_user_id: int) -> None:
     await db.run(queries.delete_draft, telegram_user_id=telegram_user_id)
 
 
+async def nip_taken(db: Database, *, nip: str, telegram_user_id: int) -> bool:
+    """Whether another account registered this NIP already (one NIP, one account)."""
+    return await db.run(queries.nip_taken, nip=nip, telegram_user_id=telegram_user_id)
+
+
 async def complete_registration(
     db: Database, *, telegram_user_id: int, role: Role
 ) -> MemberInfo | None:

@@ -112,6 +112,20 @@ def update_member(
     return _info(session, member)
 
 
+def nip_taken(*, session: Session, nip: str, telegram_user_id: int) -> bool:
+    """Whether another current member registered this NIP."""
+    return (
+        session.exec(
+            select(Member.id).where(
+                Member.nip == nip,
+                Member.telegram_user_id != telegram_user_id,
+                col(Member.deleted_at).is_(None),
+            )
+        ).first()
+        is not None
+    )
+
+
 def count_members(*, session: Session) -> int:
     return session.exec(
         select(func.count(col(Member.id))).where(col(Member.deleted_at).is_(None))
