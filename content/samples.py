@@ -575,6 +575,7 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
         "idea_list": [{"ideas": [idea, done] * 3, "page": 3}, {"ideas": [], "page": 0}],
         "idea_manage": [{"idea": idea, "moves": ("ditinjau",)}, {"idea": done, "moves": ()}],
         "idea_ask_reason": [{"id": 12345}],
+        "idea_exported": [{"count": 100000}],
         "idea_moved": [
             {"idea": idea, "author": True, "points": 20},
             {"idea": done, "author": False, "points": 10},

@@ -48,6 +48,7 @@ ADMIN_COMMANDS = [
     "statistik",
     "laporan",
     "cerita_tinjau",
+    "ide_ekspor",
     "soal_template",
     "soal_ekspor",
     "admin_daftar",

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.ideas import rules, service
+from bot.ideas.export import ideas_xlsx
 from bot.members import audit, units
 from bot.members.accounts import ADMIN_ROLES, MemberInfo
 from handlers.admin_common import require_admin
@@ -39,6 +40,7 @@ def register(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("ide", start, filters=private))
     app.add_handler(CommandHandler("ide_daftar", list_ideas, filters=private))
+    app.add_handler(CommandHandler("ide_ekspor", export, filters=private))
     app.add_handler(CallbackQueryHandler(on_value, pattern=VALUE))
     app.add_handler(CallbackQueryHandler(on_target, pattern=TARGET))
     app.add_handler(CallbackQueryHandler(on_send, pattern=SEND))
@@ -283,7 +285,24 @@ async def on_vote(update: Update, ctx: BotContext) -> None:
     await edit(_message(update), ctx, "idea_list", lang, rows=rows, ideas=ideas, page=page)
 
 
-# --- moving an idea on (admins) ---------------------------------------------------------------
+# --- moving an idea on, and the spreadsheet (admins) ------------------------------------------
+
+
+async def export(update: Update, ctx: BotContext) -> None:
+    admin = await require_admin(update, ctx, "idea_export")
+    if admin is None:
+        return
+    assert update.effective_chat is not None
+    data, count = await ideas_xlsx(ctx.deps, admin.language)
+    await audit.record(
+        ctx.db, actor_user_id=admin.telegram_user_id, action="idea_export", audience_size=count
+    )
+    await ctx.bot.send_document(
+        update.effective_chat.id,
+        InputFile(data, filename="ide_berakhlak.xlsx"),
+        caption=ctx.renderer.text("idea_exported", admin.language, count=count),
+        parse_mode=ParseMode.HTML,
+    )
 
 
 async def on_manage(update: Update, ctx: BotContext) -> None:

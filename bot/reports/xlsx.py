@@ -19,7 +19,7 @@ PERCENT = "0.0%"
 INTEGER = "#,##0"
 
 
-def _sheet(
+def add_sheet(
     book: Workbook,
     title: str,
     header: list[str],
@@ -72,7 +72,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
     )
     total = report.total
     privacy = words.paragraph("report_privacy", n=report.min_size, hidden=report.hidden_units)
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_summary"),
         [words("report_s_headline"), words.period(report.period)],
@@ -103,7 +103,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
     formats = [None, INTEGER, INTEGER, PERCENT, INTEGER, PERCENT, PERCENT, INTEGER]
     formats += [PERCENT] * len(codes)
     widths = [48, 10, 10, 12, 10, 11, 12, 10, *[8] * len(codes)]
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_opd"),
         [words("report_c_opd"), *header],
@@ -111,7 +111,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         formats,
         widths,
     )
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_units"),
         [words("report_c_unit"), *header],
@@ -121,7 +121,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         widths,
     )
     weeks = [d for d in report.week_starts]
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_weekly"),
         [words("report_c_opd"), *[d.isoformat() for d in weeks]],
@@ -133,7 +133,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         [48, *[11] * len(weeks)],
     )
     names = dict(report.values)
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_values"),
         [words("report_c_value"), words("report_c_now"), words("report_c_before")],
@@ -141,7 +141,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         [None, PERCENT, PERCENT],
         [30, 14, 14],
     )
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_silent"),
         [words("report_c_unit"), words("report_c_members"), words("report_c_reason")],
@@ -149,7 +149,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         [None, INTEGER, None],
         [48, 10, 40],
     )
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_missed"),
         [
@@ -177,7 +177,7 @@ def render_xlsx(report: Report, words: Words) -> bytes:
     )
     keys = ["report_c_ideas", "report_c_realised", "report_c_stories", "report_c_published"]
     keys += ["report_c_thanks", "report_c_cross_unit", "report_c_cross_generation"]
-    _sheet(
+    add_sheet(
         book,
         words("report_sheet_community"),
         [words("report_c_opd"), *[words(k) for k in keys]],

@@ -213,3 +213,9 @@ def set_status(
     idea.updated_at = now
     session.add(idea)
     return True
+
+
+def all_ideas(*, session: Session, limit: int = 100_000) -> list[IdeaInfo]:
+    """Every idea, oldest first (for HR's spreadsheet)."""
+    ideas = session.exec(select(Idea).order_by(col(Idea.id)).limit(limit)).all()
+    return _infos(session, list(ideas))

@@ -4,7 +4,10 @@ moved on by an admin until it is realised, with points and notices; and the refu
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.ideas.service import post_digest
@@ -129,6 +132,24 @@ async def test_an_idea_supported_helped_and_realised_together(
     )
     assert points[idea.author_id] == 20  # the author
     assert sorted(points.values()) == [10, 20]  # and the helper; nobody else
+    # HR's spreadsheet: every idea, with its support and status, no author's name.
+    await admin.send("/ide_ekspor")
+    sheet = await expect(admin, "Semua ide: 1 baris")
+    data = sandbox.world.files[sheet.message["document"]["file_id"]].data
+    rows = list(load_workbook(io.BytesIO(data))["Ide"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("No.", "Judul", "Nilai")
+    assert rows[1][1:8] == (
+        "Formulir izin satu halaman",
+        "BP",
+        rows[1][3],
+        rows[1][4],
+        "terealisasi",
+        0,
+        1,
+    )
+    assert "Rina" not in str(rows)
+    await budi.send("/ide_ekspor")
+    await expect(budi, "hanya untuk admin")
     # A finished idea takes no more support.
     query = await budi.press_forged(1, f"ide:h:{idea.id}:0")
     assert "sudah selesai" in (await sandbox.wait_callback_answer(query))["text"]
