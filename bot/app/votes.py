@@ -14,19 +14,30 @@ handled. So a response's votes are committed before PTB sees the response (and s
 it can ask for more), and no getUpdates call leaves while an update waits for the database
 to come back (`Database.until_clear`): what Telegram forgets has been stored, or is still
 in hand and will be once the database answers.
+
+In webhook mode Telegram's POST is answered when PTB's webhook handler has put the update
+into the application's queue, so the queue is where it waits (`CommitFirstQueue`): a vote is
+recorded before `put` returns, and nothing is queued while an update waits for the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from telegram import Update
 from telegram._utils.types import JSONDict
 from telegram.request import HTTPXRequest, RequestData
 
 VoteSink = Callable[[list[JSONDict]], Awaitable[None]]
 Gate = Callable[[], Awaitable[None]]
+
+# Update ids remembered to recognise Telegram sending one again (a webhook call it gave up
+# on while we held it): far more than can arrive within its retry time.
+SEEN = 10_000
 
 
 class VoteSplittingRequest(HTTPXRequest):
@@ -78,3 +89,30 @@ class VoteSplittingRequest(HTTPXRequest):
             rest.append({"update_id": last["update_id"]})
         await self.sink(votes)
         return code, json.dumps({**data, "result": rest}).encode()
+
+
+class CommitFirstQueue(asyncio.Queue[object]):
+    """The application's update queue. PTB's webhook handler answers Telegram once `put`
+    returns, so a vote is recorded (committed) before, and an update is queued only when
+    nothing waits for the database. An update Telegram sends again because we held it too
+    long is recognised by its id and dropped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sink: VoteSink | None = None
+        self.gate: Gate | None = None
+        self._seen: OrderedDict[int, None] = OrderedDict()
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            if item.update_id in self._seen:
+                return
+            self._seen[item.update_id] = None
+            if len(self._seen) > SEEN:
+                self._seen.popitem(last=False)
+            if item.poll_answer is not None and self.sink is not None:
+                await self.sink([item.to_dict()])
+                return
+            if self.gate is not None:
+                await self.gate()
+        await super().put(item)

@@ -15,7 +15,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from bot.app.background import start_services, stop_services
 from bot.app.startup import Prepared
 from bot.app.updates import PerUserUpdateProcessor
-from bot.app.votes import VoteSplittingRequest
+from bot.app.votes import CommitFirstQueue, VoteSplittingRequest
 from bot.core.calendar import Clock
 from bot.core.deps import BotApp, BotContext, BotData, BotJobQueue, ChatData, Deps, UserData
 from bot.core.render import Renderer, default_renderer
@@ -85,6 +85,8 @@ def build_application(
     db.outage_wait = settings.db_outage_wait
     votes = VoteSplittingRequest(connection_pool_size=1)
     votes.gate = db.until_clear
+    queue = CommitFirstQueue()
+    queue.gate = db.until_clear
     deps.votes_request = votes
     processor = PerUserUpdateProcessor(db)
     context_types = ContextTypes(
@@ -105,6 +107,7 @@ def build_application(
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(processor)
         .get_updates_request(votes)
+        .update_queue(queue)
         .post_init(_post_init)
         .post_stop(stop_services)
     )
@@ -150,14 +153,16 @@ async def _post_init(app: BotApp) -> None:
     for admin in await deps.db.run(list_admins):
         await help.set_member_menu(app.bot, deps, admin)
     await start_services(app)
-    # Long polling: votes take the fast lane (bot/app/votes.py) from now on.
-    request = deps.votes_request
-    if request is not None:
+    # Votes take the fast lane (bot/app/votes.py) from now on: in getUpdates responses
+    # (long polling), and as they are queued (webhook mode).
 
-        async def sink(votes: list[dict[str, object]]) -> None:
-            await quiz.handle_raw_votes(deps, app.bot, votes)
+    async def sink(votes: list[dict[str, object]]) -> None:
+        await quiz.handle_raw_votes(deps, app.bot, votes)
 
-        request.sink = sink
+    if deps.votes_request is not None:
+        deps.votes_request.sink = sink
+    if isinstance(app.update_queue, CommitFirstQueue):
+        app.update_queue.sink = sink
     # What start-up built (modules, content, templates, the bot's own objects) lives as long
     # as the process: out of the collector's sight, a full collection no longer walks it and
     # no longer stops the bot for a tenth of a second in the middle of a quiz round.

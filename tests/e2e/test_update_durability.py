@@ -18,19 +18,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 from sqlmodel import Session, col, select
 from telegram import Bot
 
+from bot.app.wiring import ALLOWED_UPDATES
 from bot.core.config import Settings
 from bot.quiz.rounds import send_quiz_round
 from db.engine import Database
 from db.models import Member, QuizAnswer, QuizPoll, Unit, utcnow
 from db.queries.content import sync_bank
+from sandbox.pytest_plugin import WEBHOOK_SECRET, free_port
 from sandbox.server import Sandbox
 from sandbox.simulation import expect
 from sandbox.users import SimUser
-from tests.utils import PINNED, eventually, running_bot
+from tests.utils import PINNED, build, eventually, running_bot
 
 MEMBERS = 24
 QUESTIONS = 2
@@ -117,6 +120,38 @@ async def members_with_a_chat(sandbox: Sandbox, db: Database, count: int) -> lis
     return users
 
 
+@asynccontextmanager
+async def running(settings: Settings, db: Database, mode: str) -> AsyncIterator[Any]:
+    """Our bot taking updates by long polling, or on a webhook the sandbox posts to."""
+    if mode == "polling":
+        async with running_bot(settings, db) as app:
+            yield app
+        return
+    app = await build(settings, db)
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    port = free_port()
+    assert app.updater is not None
+    await app.updater.start_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path="telegram",
+        webhook_url=f"http://127.0.0.1:{port}/telegram",
+        secret_token=WEBHOOK_SECRET,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        await app.shutdown()
+
+
 def polls_of(user: SimUser) -> list[dict[str, Any]]:
     return [m for m in user.transcript if "poll" in m]
 
@@ -130,12 +165,13 @@ def answers_per_member(db: Database) -> Counter[int]:
     return Counter(rows)
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_an_outage_during_a_vote_burst_loses_no_vote_and_no_result(
-    sandbox: Sandbox, settings: Settings, kediri: Database
+    sandbox: Sandbox, settings: Settings, kediri: Database, mode: str
 ) -> None:
     _short_busy_timeout(kediri)
     users = await members_with_a_chat(sandbox, kediri, MEMBERS)
-    async with running_bot(settings, kediri) as app:
+    async with running(settings, kediri, mode) as app:
         deps = app.bot_data["deps"]
         kediri.run_sync(sync_bank, questions=deps.content.questions, prompts=deps.content.prompts)
         _, count = await send_quiz_round(
