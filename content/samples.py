@@ -434,6 +434,8 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
             }
         ],
         "report_too_small": [{"n": 5}],
+        "report_opd_none": [{}],
+        "report_choose_opd": [{"more": True}, {"more": False}],
         "report_monthly": [
             {
                 "period": "November 2026",

@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.core.deps import BotApp, BotContext
 from bot.delivery.progress import start_broadcast
 from bot.members import audit, units
+from bot.members.unit_search import search_words
 from bot.reports.figures import Period, period_choices
 from bot.reports.scheduled import nudge_silent
 from bot.reports.service import make_report, words_for
@@ -28,6 +29,7 @@ CHOOSE_PERIOD = rf"^lap:p:{PERIOD}\Z"
 PAGE_OF_OPDS = rf"^lap:g:{PERIOD}:(?P<page>\d{{1,3}})\Z"
 MAKE = rf"^lap:s:{PERIOD}:(?P<opd>\d{{1,9}})\Z"
 NUDGE = r"^lap:nudge:(?P<day>\d{8})\Z"
+OPD = r"^lap:o:(?P<opd>\d{1,9})\Z"
 
 
 def register(app: BotApp) -> None:
@@ -36,6 +38,7 @@ def register(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(choose_scope, pattern=PAGE_OF_OPDS))
     app.add_handler(CallbackQueryHandler(make, pattern=MAKE))
     app.add_handler(CallbackQueryHandler(nudge, pattern=NUDGE))
+    app.add_handler(CallbackQueryHandler(choose_period_for_opd, pattern=OPD))
 
 
 def _period(ctx: BotContext, choice: str) -> Period:
@@ -44,14 +47,50 @@ def _period(ctx: BotContext, choice: str) -> Period:
 
 
 async def start(update: Update, ctx: BotContext) -> None:
+    """/laporan: choose a period, then the scope; /laporan NAMA: one OPD found by name."""
     admin = await require_admin(update, ctx, "report")
     if admin is None:
         return
+    lang = admin.language
+    words = search_words(" ".join(ctx.args or []))
+    if words:
+        found = [o for o in await units.opds(ctx.db) if all(w in o.name.casefold() for w in words)]
+        if not found:
+            await send(update, ctx, "report_opd_none", lang)
+        elif len(found) == 1:
+            await send(
+                update, ctx, "report_choose_period", lang, rows=_periods(ctx, lang, found[0].id)
+            )
+        else:
+            choices = [[(o.name, f"lap:o:{o.id}")] for o in found[:PAGE]]
+            more = len(found) > PAGE
+            await send(update, ctx, "report_choose_opd", lang, rows=choices, more=more)
+        return
     rows: list[list[Button]] = [
-        [(ctx.renderer.label(f"report_p_{c}", admin.language), f"lap:p:{c}")]
+        [(ctx.renderer.label(f"report_p_{c}", lang), f"lap:p:{c}")]
         for c in ("m0", "m1", "q0", "y0")
     ]
-    await send(update, ctx, "report_choose_period", admin.language, rows=rows)
+    await send(update, ctx, "report_choose_period", lang, rows=rows)
+
+
+def _periods(ctx: BotContext, lang: str, opd_id: int) -> list[list[Button]]:
+    """Period buttons that make the report for one OPD at once."""
+    return [
+        [(ctx.renderer.label(f"report_p_{c}", lang), f"lap:s:{c}:{opd_id}")]
+        for c in ("m0", "m1", "q0", "y0")
+    ]
+
+
+async def choose_period_for_opd(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and ctx.matches
+    admin = await require_admin(update, ctx, "report")
+    if admin is None:
+        return
+    await answer(update, ctx)
+    rows = _periods(ctx, admin.language, int(ctx.matches[0]["opd"]))
+    message = query.message if isinstance(query.message, Message) else None
+    await edit(message, ctx, "report_choose_period", admin.language, rows=rows)
 
 
 async def choose_scope(update: Update, ctx: BotContext) -> None:

@@ -496,3 +496,42 @@ async def test_ideas_thanks_and_stories_are_counted_per_opd(db: Database) -> Non
     assert (total.ideas, total.thanks) == (3, 2)
     assert report.stories_by_value == {"BP": 1}
     assert "Ide, apresiasi, dan cerita pelayanan" in _pdf_text((await _report(db, "2026-12")).pdf)
+
+
+@pytest.mark.usefixtures("bot")
+async def test_laporan_finds_one_opd_by_name(sandbox, kediri: Database) -> None:  # type: ignore[no-untyped-def]
+    opd = {u.code: u.id for u in kediri.run_sync(list_opd)}
+    unit = kediri.run_sync(list_children, opd_id=opd["DINKES"])[0].id
+    admin = await enrol(sandbox, kediri, "Admin Cari", unit, Role.ADMIN)
+    await admin.send("/laporan tidak ada yang bernama begini")
+    await expect(admin, "Tidak ada OPD dengan nama itu")
+    await admin.send("/laporan dinas kesehatan")
+    periods = await expect(admin, "Pilih periode laporan")
+    await admin.press(periods, "Bulan lalu")
+    await expect(admin, "Menyusun laporan November 2026 (OPD: Dinas Kesehatan)")
+    # One member is too few for a report of its own; with five it comes.
+    await expect(admin, "kurang dari 5 anggota terdaftar")
+    for i in range(4):
+        kediri.run_sync(
+            create_member,
+            telegram_user_id=800_000 + i,
+            chat_id=800_000 + i,
+            full_name=f"Pegawai Dinkes {i}",
+            unit_id=unit,
+            nip=None,
+            language="id",
+            consent_at=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+    await admin.send("/laporan dinas kesehatan")
+    periods = await expect(admin, "Pilih periode laporan")
+    await admin.press(periods, "Bulan lalu")
+    await expect(admin, "Menyusun laporan November 2026 (OPD: Dinas Kesehatan)")
+    documents = []
+    while len(documents) < 2:
+        message = await admin.next_message(timeout=30)
+        if "document" in message.message:
+            documents.append(message.message["document"]["file_name"])
+    assert documents == [
+        "laporan_berakhlak_2026-11_DINKES.pdf",
+        "laporan_berakhlak_2026-11_DINKES.xlsx",
+    ]
