@@ -435,6 +435,18 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         ],
         "report_too_small": [{"n": 5}],
         "report_opd_none": [{}],
+        "analysis_file": [{}],
+        "analysis_summary": [
+            {
+                "total": 300,
+                "judged": 280,
+                "minimum": 30,
+                "flagged": [_Item()] * 20,
+                "more": 80,
+                "aside": 100,
+            },
+            {"total": 3, "judged": 0, "minimum": 30, "flagged": [], "more": 0, "aside": 0},
+        ],
         "report_choose_opd": [{"more": True}, {"more": False}],
         "report_monthly": [
             {
@@ -508,6 +520,14 @@ def _programme_variants() -> dict[str, list[dict[str, Any]]]:
             {"on": on, "changed": changed} for on in (True, False) for changed in (True, False)
         ],
     }
+
+
+@dataclass(frozen=True)
+class _Item:
+    question_id: str = "HR-BP-0123"
+    difficulty: float = 0.97
+    discrimination: float | None = -0.35
+    flags: tuple[str, ...] = ("easy", "hard", "distractor")
 
 
 @dataclass(frozen=True)

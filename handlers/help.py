@@ -49,6 +49,7 @@ ADMIN_COMMANDS = [
     "laporan",
     "cerita_tinjau",
     "ide_ekspor",
+    "analisis_soal",
     "soal_template",
     "soal_ekspor",
     "admin_daftar",

@@ -41,6 +41,7 @@ from handlers import (
     profile,
     programme,
     quiz,
+    quiz_analysis,
     registration,
     reports,
     scores,
@@ -132,6 +133,7 @@ def build_application(
     ideas.register(app)
     appreciation.register(app)
     stories.register(app)
+    quiz_analysis.register(app)
     content_admin.register(app)
     broadcast.register(app)
     quiz.register(app)

@@ -11,7 +11,7 @@ from bot.quiz.rounds import note_sent
 from bot.quiz.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
 from db.engine import Database
-from db.queries import content as content_db
+from db.queries import analysis as analysis_db
 from db.queries import quiz as quiz_db
 
 
@@ -22,7 +22,7 @@ class PracticePick:
 
 
 def _pick(*, session: Session, member_id: int, today: date, seed: str) -> PracticePick | None:
-    bank = {q.id: q for q in content_db.active_questions(session=session)}
+    bank = {q.id: q for q in analysis_db.questions_in_play(session=session)}
     candidates = [Candidate(q.id, q.value, q.difficulty) for q in bank.values()]
     boxes = quiz_db.question_boxes(session=session, member_id=member_id)
     seen = [Seen(b.question_id, b.value, b.last_sent, b.box, b.due, b.cycle) for b in boxes]

@@ -22,7 +22,7 @@ from bot.quiz.answers import round_tallies
 from bot.quiz.selection import Candidate, Seen, choose, round_cycles
 from content.loader import Question
 from db.models import Broadcast, QuestionBox, QuizPoll, Score
-from db.queries import content as content_db
+from db.queries import analysis as analysis_db
 from db.queries import outbox
 from db.queries.outbox import DueRow, Recipient
 from db.queries.scores import ALL
@@ -73,7 +73,7 @@ def _build_round(
 ) -> list[tuple[int | None, int, dict[str, Any]]]:
     """Choose each member's questions and write their delivery payloads (in the db thread:
     thousands of members' histories and renders would stall the event loop)."""
-    bank = {q.id: q for q in content_db.active_questions(session=session)}
+    bank = {q.id: q for q in analysis_db.questions_in_play(session=session)}
     candidates = [Candidate(q.id, q.value, q.difficulty) for q in bank.values()]
     ids = [r.member_id for r in recipients]
     seen: dict[int, list[Seen]] = defaultdict(list)
