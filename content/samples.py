@@ -4,7 +4,7 @@ template with it and hold the output to Telegram's HTML and length rules."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -110,6 +110,9 @@ class _Audit:
     action: str = "broadcast_send"
     audience_size: int | None = 5000
     allowed: bool = False
+    detail: dict[str, Any] = field(
+        default_factory=lambda: {"count": 500, "actions": ["broadcast_send", HOSTILE] * 5}
+    )
 
 
 @dataclass(frozen=True)
@@ -414,8 +417,24 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         ],
         "admin_list": [{"admins": [member] * 30}, {"admins": []}],
         "audit": [
-            {"entries": [_Audit()] * 20, "names": {5_000_000_001: LONG}, "tz": "Asia/Jayapura"},
-            {"entries": [], "names": {}, "tz": "Asia/Jakarta"},
+            {
+                "entries": [_Audit()] * 20,
+                "names": {5_000_000_001: LONG},
+                "tz": "Asia/Jayapura",
+                "refused": True,
+                "page": 3,
+                "pages": 999,
+                "other": 123456,
+            },
+            {
+                "entries": [],
+                "names": {},
+                "tz": "Asia/Jakarta",
+                "refused": False,
+                "page": 1,
+                "pages": 1,
+                "other": 0,
+            },
         ],
         "admin_only": [{"superadmin": True}, {"superadmin": False}],
         "statistics": [{"opds": [(HOSTILE, 12), (LONG[:100], 3)] * 30, "total": 123}],

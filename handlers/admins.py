@@ -17,6 +17,7 @@ from handlers.common import Button, answer, edit, send
 from handlers.help import set_member_menu
 
 CALLBACK = re.compile(r"^adm:(?P<action>add|del):(?P<member_id>\d{1,9})$")
+AUDIT_PAGE = re.compile(r"^aud:(?P<kind>[ar]):(?P<page>\d{1,6})$")
 AUDIT_ROWS = 20
 
 
@@ -27,6 +28,7 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("admin_daftar", list_admins, filters=private))
     app.add_handler(CommandHandler("audit", show_audit, filters=private))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
+    app.add_handler(CallbackQueryHandler(on_audit_page, pattern=r"^aud:"))
 
 
 async def add(update: Update, ctx: BotContext) -> None:
@@ -116,13 +118,57 @@ async def show_audit(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "audit")
     if admin is None:
         return
-    page = await audit.latest(ctx.db, limit=AUDIT_ROWS)
+    page = await audit.page(ctx.db, refused=False, page=1, per_page=AUDIT_ROWS)
     await send(
-        update,
+        update, ctx, "audit", admin.language, rows=_audit_rows(ctx, admin, page), **_view(ctx, page)
+    )
+
+
+async def on_audit_page(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    admin = await require_admin(update, ctx, "audit")
+    if admin is None:
+        return
+    match = AUDIT_PAGE.match(query.data or "")
+    if match is None:
+        await answer(update, ctx, "button_stale", admin.language)
+        return
+    await answer(update, ctx)
+    page = await audit.page(
+        ctx.db, refused=match["kind"] == "r", page=int(match["page"]), per_page=AUDIT_ROWS
+    )
+    message = query.message if isinstance(query.message, Message) else None
+    await edit(
+        message,
         ctx,
         "audit",
         admin.language,
-        entries=page.entries,
-        names=page.names,
-        tz=ctx.deps.settings.default_timezone,
+        rows=_audit_rows(ctx, admin, page),
+        **_view(ctx, page),
     )
+
+
+def _view(ctx: BotContext, page: audit.AuditPage) -> dict[str, object]:
+    return {
+        "entries": page.entries,
+        "names": page.names,
+        "tz": ctx.deps.settings.default_timezone,
+        "refused": page.refused,
+        "page": page.page,
+        "pages": page.pages,
+        "other": page.other,
+    }
+
+
+def _audit_rows(ctx: BotContext, admin: MemberInfo, page: audit.AuditPage) -> list[list[Button]]:
+    kind = "r" if page.refused else "a"
+    lang = admin.language
+    navigation: list[Button] = []
+    if page.page > 1:
+        navigation.append((ctx.renderer.label("prev", lang), f"aud:{kind}:{page.page - 1}"))
+    if page.page < page.pages:
+        navigation.append((ctx.renderer.label("next", lang), f"aud:{kind}:{page.page + 1}"))
+    other = "a" if page.refused else "r"
+    label = "audit_show_actions" if page.refused else "audit_show_refused"
+    return [navigation, [(ctx.renderer.label(label, lang, n=page.other), f"aud:{other}:1")]]

@@ -35,13 +35,27 @@ async def record(
 class AuditPage:
     entries: list[AuditLog]
     names: dict[int, str | None]  # actor's Telegram id -> their name, None when not a member
+    refused: bool = False  # refused attempts (collapsed per person and minute), or actions
+    page: int = 1  # 1-based
+    pages: int = 1
+    other: int = 0  # how many entries the other list has
 
 
-async def latest(db: Database, *, limit: int) -> AuditPage:
-    """The newest entries, newest first, with the names of the people who acted."""
-    entries = await db.run(queries.latest, limit=limit)
+async def page(db: Database, *, refused: bool, page: int, per_page: int) -> AuditPage:
+    """Admin actions, or refused attempts, one page (1-based) newest first, kept apart so a
+    flood of refusals never pushes the admins' actions out of sight."""
+    page = max(1, page)
+    entries, total = await db.run(
+        queries.page, allowed=not refused, offset=(page - 1) * per_page, limit=per_page
+    )
+    _, other = await db.run(queries.page, allowed=refused, offset=0, limit=0)
+    pages = max(1, -(-total // per_page))
+    return AuditPage(entries, await _names(db, entries), refused, page, pages, other)
+
+
+async def _names(db: Database, entries: list[AuditLog]) -> dict[int, str | None]:
     names: dict[int, str | None] = {}
     for user_id in {e.actor_user_id for e in entries if e.actor_user_id}:
         member = await db.run(members.get_member, telegram_user_id=user_id)
         names[user_id] = member.full_name if member else None
-    return AuditPage(entries, names)
+    return names

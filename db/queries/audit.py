@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.models import AuditLog
+from db.models import AuditLog, utcnow
+
+# Refused attempts by one person within this window share one row with a count, so a
+# stranger pressing 500 forged buttons writes a few rows, not 500.
+COLLAPSE = timedelta(minutes=1)
+MAX_ACTIONS = 10  # distinct refused actions named on a collapsed row
 
 
 def record(
@@ -18,6 +25,30 @@ def record(
     audience_size: int | None = None,
     allowed: bool = True,
 ) -> None:
+    if not allowed and actor_user_id is not None:
+        since = utcnow() - COLLAPSE
+        recent = session.exec(
+            select(AuditLog)
+            .where(
+                col(AuditLog.at) >= since,
+                AuditLog.actor_user_id == actor_user_id,
+                col(AuditLog.allowed).is_(False),
+            )
+            .order_by(col(AuditLog.id).desc())
+            .limit(1)
+        ).first()
+        if recent is not None:
+            actions = list(recent.detail.get("actions", [recent.action]))
+            if action not in actions and len(actions) < MAX_ACTIONS:
+                actions.append(action)
+            # A new dict: SQLAlchemy sees a JSON column change only when it is reassigned.
+            recent.detail = {
+                **recent.detail,
+                "count": int(recent.detail.get("count", 1)) + 1,
+                "actions": actions,
+            }
+            session.add(recent)
+            return
     session.add(
         AuditLog(
             actor_user_id=actor_user_id,
@@ -31,3 +62,14 @@ def record(
 
 def latest(*, session: Session, limit: int = 20) -> list[AuditLog]:
     return list(session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(limit)).all())
+
+
+def page(*, session: Session, allowed: bool, offset: int, limit: int) -> tuple[list[AuditLog], int]:
+    """One page of admin actions (`allowed`) or of refused attempts, newest first, and how
+    many there are in all."""
+    kind = col(AuditLog.allowed).is_(allowed)
+    entries = session.exec(
+        select(AuditLog).where(kind).order_by(col(AuditLog.id).desc()).offset(offset).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(AuditLog).where(kind)).one()
+    return list(entries), total
