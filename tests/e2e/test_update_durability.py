@@ -235,3 +235,22 @@ async def test_a_message_during_an_outage_gets_its_answer_afterwards(
         await sandbox.wait_idle(quiet=0.5, timeout=30)
     for user in (newcomer, member):
         assert not any(ERROR in t for t in texts_of(user)), user.first_name
+
+
+async def test_past_the_outage_wait_the_person_gets_the_usual_error(
+    sandbox: Sandbox, settings: Settings, kediri: Database
+) -> None:
+    if kediri.engine.dialect.name != "sqlite":
+        # Killed connections let a quick retry through between two kills: only a lock
+        # keeps the database away for certain.
+        pytest.skip("a lock held past DB_OUTAGE_WAIT needs SQLite")
+    _short_busy_timeout(kediri)
+    newcomer = sandbox.user("Siti Rahayu")
+    # One second of waiting, and an outage that lasts longer.
+    patient = settings.model_copy(update={"db_outage_wait": 1})
+    async with running_bot(patient, kediri):
+        async with database_away(kediri):
+            await newcomer.send("/start")
+            await expect(newcomer, ERROR, within=30)
+        await sandbox.wait_idle(quiet=0.5, timeout=30)
+    assert not any("BerAKHLAK" in t for t in texts_of(newcomer))
