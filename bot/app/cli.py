@@ -228,6 +228,7 @@ def _units_import(settings: Settings, file: Path) -> int:
 
 
 def _run(settings: Settings) -> int:
+    from bot.app.webhook import cap_request_bodies
     from bot.app.wiring import ALLOWED_UPDATES, build_application
     from db.engine import Database
 
@@ -243,6 +244,7 @@ def _run(settings: Settings) -> int:
     try:
         if settings.update_mode == "webhook":
             assert settings.webhook_url is not None and settings.webhook_secret is not None
+            cap_request_bodies(settings.webhook_max_body)
             app.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
