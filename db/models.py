@@ -288,6 +288,9 @@ class QuizPoll(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     message_id: int
     sent_at: datetime = _ts(nullable=False)
+    # Shown position -> the option's index in the bank (bot/quiz/shuffle.py); None for
+    # polls sent before options were shuffled, shown in the bank's order.
+    shown_order: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class QuizAnswer(SQLModel, table=True):

@@ -53,7 +53,7 @@ async def practice(update: Update, ctx: BotContext) -> None:
     message = await send_quiz(
         ctx.bot,
         update.effective_chat.id,
-        quiz_payload(picked.question),
+        quiz_payload(picked.question, picked.order),
         ctx.renderer,
         member.language,
     )

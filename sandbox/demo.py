@@ -211,13 +211,11 @@ async def programme_week(
     async def play(user: SimUser, skill: float) -> None:
         for _ in range(3):
             event = await _next(user, lambda e: e.poll is not None)
-            poll = None
-            while poll is None:
-                poll = await deps.db.run(_poll, poll_id=event.poll["id"])
-                await asyncio.sleep(0.05)
+            # The key where this member was shown it (options are shuffled per member).
+            [key] = event.poll["correct_option_ids"]
             right = rng.random() < skill
             options = len(event.poll["options"])
-            await user.answer_poll(event, [poll if right else (poll + 1) % options])
+            await user.answer_poll(event, [key if right else (key + 1) % options])
         await expect(user, "Hasil kuis Anda", within=30)
 
     await asyncio.gather(*(play(u, 0.4 + 0.5 * rng.random()) for u in users))
@@ -243,16 +241,6 @@ async def programme_week(
     lines.append(f"Group post caption:\n{_plain(post.caption or '')}")
     lines.append(f"Chart saved: {out / 'leaderboard.png'}")
     return "\n".join(lines)
-
-
-def _poll(*, session: Any, poll_id: str) -> int | None:
-    from db.models import QuestionRow, QuizPoll
-
-    row = session.get(QuizPoll, poll_id)
-    if row is None:
-        return None
-    question = session.get(QuestionRow, row.question_id)
-    return question.correct if question else None
 
 
 REFLECTIONS = [

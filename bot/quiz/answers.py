@@ -22,6 +22,7 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
+from bot.quiz.shuffle import in_bank_terms
 from bot.scores.scoring import PointRules, answer_points
 from db import bulk
 from db.models import Broadcast, Member, QuestionRow, QuizAnswer, QuizPoll, table_of, utcnow
@@ -29,6 +30,7 @@ from db.models import Broadcast, Member, QuestionRow, QuizAnswer, QuizPoll, tabl
 
 class AnswerResult(StrEnum):
     RECORDED = "recorded"
+    FORGED = "forged"  # an option the poll never had
     DUPLICATE = "duplicate"
     UNKNOWN_POLL = "unknown_poll"
     WRONG_USER = "wrong_user"
@@ -103,6 +105,7 @@ def _polls_read(postgres: bool) -> Select[*tuple[Any, ...]]:
             col(QuizPoll.practice),
             col(QuizPoll.round_id),
             col(QuizPoll.sent_at),
+            col(QuizPoll.shown_order),
             col(Member.id).label("member_found"),
             col(Member.telegram_user_id),
             col(Member.chat_id),
@@ -151,11 +154,17 @@ def record_answers(
     rows: list[dict[str, Any]] = []
     results = []
     written = utcnow()  # real time, for how long the member took
-    for answer in answers:
-        poll = polls.get(answer.poll_id)
+    for vote in answers:
+        poll = polls.get(vote.poll_id)
         if poll is None:
             results.append(Recorded(AnswerResult.UNKNOWN_POLL))
             continue
+        # The member chose a shown position; it is stored and scored as the bank's option.
+        option = in_bank_terms(poll.shown_order, vote.option)
+        if option is None:
+            results.append(Recorded(AnswerResult.FORGED))
+            continue
+        answer = vote._replace(option=option)
         if (
             poll.member_found is None
             or poll.telegram_user_id != answer.telegram_user_id

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.quiz.rounds import note_sent
 from bot.quiz.selection import Candidate, Seen, choose, round_cycles
+from bot.quiz.shuffle import option_order
 from content.loader import Question
 from db.engine import Database
 from db.queries import analysis as analysis_db
@@ -19,6 +20,7 @@ from db.queries import quiz as quiz_db
 class PracticePick:
     question: Question
     cycle: int  # the member's pass through the pool this question belongs to
+    order: list[int]  # the options as this member sees them this time (bot/quiz/shuffle.py)
 
 
 def _pick(*, session: Session, member_id: int, today: date, seed: str) -> PracticePick | None:
@@ -29,7 +31,10 @@ def _pick(*, session: Session, member_id: int, today: date, seed: str) -> Practi
     picks = choose(candidates, seen, today=today, count=1, seed=seed)
     if not picks:
         return None
-    return PracticePick(bank[picks[0]], round_cycles(candidates, seen, picks)[picks[0]])
+    question = bank[picks[0]]
+    sent = quiz_db.times_sent(session=session, member_id=member_id, question_id=question.id)
+    order = option_order(member_id, question.id, len(question.options), sent)
+    return PracticePick(question, round_cycles(candidates, seen, picks)[picks[0]], order)
 
 
 async def pick(db: Database, *, member_id: int, today: date, seed: str) -> PracticePick | None:
@@ -47,6 +52,7 @@ def _sent(
     message_id: int,
     day: date,
     cycle: int,
+    order: list[int],
 ) -> None:
     quiz_db.record_poll(
         session=session,
@@ -56,6 +62,7 @@ def _sent(
         chat_id=chat_id,
         message_id=message_id,
         practice=True,
+        shown_order=order,
     )
     note_sent(
         session,
@@ -87,4 +94,5 @@ async def note_practice_sent(
         message_id=message_id,
         day=day,
         cycle=pick.cycle,
+        order=pick.order,
     )

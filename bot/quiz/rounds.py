@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.core.calendar import zone_label
@@ -20,6 +21,7 @@ from bot.core.render import Renderer
 from bot.delivery.broadcasts import allow_paid
 from bot.quiz.answers import round_tallies
 from bot.quiz.selection import Candidate, Seen, choose, round_cycles
+from bot.quiz.shuffle import option_order, poll_params
 from content.loader import Question
 from db.models import Broadcast, QuestionBox, QuizPoll, Score
 from db.queries import analysis as analysis_db
@@ -32,20 +34,12 @@ log = logging.getLogger(__name__)
 QUIZ_KIND = "kuis"
 
 
-def _poll_params(q: Question) -> dict[str, Any]:
-    # Quiz texts are plain (no parse mode), so "<" and "&" from HR's spreadsheet stay literal.
-    return {
-        "question": q.question,
-        "options": [{"text": text} for text in q.options],
-        "type": "quiz",
-        "correct_option_ids": [q.correct],
-        "explanation": q.explanation,
-        "is_anonymous": False,
-    }
-
-
 def quiz_messages(
-    renderer: Renderer, lang: str, questions: list[Question], intro: str | None
+    renderer: Renderer,
+    lang: str,
+    questions: list[Question],
+    intro: str | None,
+    orders: dict[str, list[int]],
 ) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     if intro:
@@ -56,7 +50,7 @@ def quiz_messages(
             messages.append(
                 {"method": "sendMessage", "params": {"text": text, "parse_mode": "HTML"}}
             )
-        messages.append({"method": "sendPoll", "params": _poll_params(q)})
+        messages.append({"method": "sendPoll", "params": poll_params(q, orders[q.id])})
     return messages
 
 
@@ -78,8 +72,15 @@ def _build_round(
     ids = [r.member_id for r in recipients]
     seen: dict[int, list[Seen]] = defaultdict(list)
     accuracy: dict[int, tuple[int, int]] = {}
+    times_sent: dict[tuple[int, str], int] = {}
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
+        for member_id, question_id, n in session.exec(
+            select(QuizPoll.member_id, QuizPoll.question_id, func.count())
+            .where(col(QuizPoll.member_id).in_(chunk))
+            .group_by(col(QuizPoll.member_id), col(QuizPoll.question_id))
+        ).all():
+            times_sent[(member_id, question_id)] = int(n)
         for box in session.exec(
             select(QuestionBox).where(col(QuestionBox.member_id).in_(chunk))
         ).all():
@@ -106,14 +107,21 @@ def _build_round(
         if not picks:
             continue
         chosen = [bank[i] for i in picks]
+        orders = {
+            q.id: option_order(
+                r.member_id, q.id, len(q.options), times_sent.get((r.member_id, q.id), 0)
+            )
+            for q in chosen
+        }
         lang = r.language if r.language in intro else "id"
         rows.append(
             (
                 r.member_id,
                 r.chat_id,
                 {
-                    "messages": quiz_messages(renderer, lang, chosen, intro[lang]),
+                    "messages": quiz_messages(renderer, lang, chosen, intro[lang], orders),
                     "quiz": picks,
+                    "orders": orders,
                     "values": [q.value for q in chosen],
                     "cycles": round_cycles(candidates, history, picks),
                     "day": day.isoformat(),
@@ -193,6 +201,8 @@ def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str,
         values = row.payload.get("values", [])
         day = date.fromisoformat(row.payload["day"])
         cycles = row.payload.get("cycles", {})
+        # Rows queued before options were shuffled carry no orders: shown in bank order.
+        orders = row.payload.get("orders", {})
         for index, (message, question_id) in enumerate(zip(polls, picks, strict=False)):
             session.add(
                 QuizPoll(
@@ -204,6 +214,7 @@ def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str,
                     message_id=int(message["message_id"]),
                     practice=False,
                     sent_at=_sent_at(message),
+                    shown_order=orders.get(question_id),
                 )
             )
             note_sent(

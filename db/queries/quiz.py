@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db.models import QuestionBox, QuizPoll
@@ -16,6 +17,7 @@ def record_poll(
     chat_id: int,
     message_id: int,
     practice: bool,
+    shown_order: list[int] | None = None,
 ) -> None:
     session.add(
         QuizPoll(
@@ -25,7 +27,19 @@ def record_poll(
             chat_id=chat_id,
             message_id=message_id,
             practice=practice,
+            shown_order=shown_order,
         )
+    )
+
+
+def times_sent(*, session: Session, member_id: int, question_id: str) -> int:
+    """How often this member was sent this question before (rounds and practice)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(QuizPoll)
+            .where(col(QuizPoll.member_id) == member_id, col(QuizPoll.question_id) == question_id)
+        ).one()
     )
 
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.core.calendar import FakeClock
 from bot.core.config import Settings
 from db.engine import Database
-from db.models import AuditLog, Member, MemberDay, QuestionRow, Unit
+from db.models import AuditLog, Member, MemberDay, Unit
 from db.queries.content import sync_bank
 from sandbox.simulation import Registrant, expect, register
 from tests.utils import build
@@ -55,8 +55,9 @@ async def answer_practice(user, db: Database, *, right: bool) -> None:  # type: 
         import asyncio
 
         await asyncio.sleep(0.02)
-    question = db.run_sync(lambda session: session.get(QuestionRow, poll.question_id))
-    option = question.correct if right else (question.correct + 1) % len(question.options)
+    # The key as this member was shown it (options are shuffled per member).
+    [key] = event.poll["correct_option_ids"]
+    option = key if right else (key + 1) % len(event.poll["options"])
     await user.answer_poll(event, [option])
 
 

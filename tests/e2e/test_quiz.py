@@ -51,9 +51,17 @@ async def test_practice_question_is_a_quiz_and_its_answer_is_stored_once(
     [sent] = polls()
     assert sent.poll_id == poll.poll["id"] and sent.practice is True
     question = kediri.run_sync(lambda session: session.get(QuestionRow, sent.question_id))
-    await user.answer_poll(poll, [question.correct])
+    # The options come in this member's own order; the key is wherever it was shown.
+    assert (
+        sent.shown_order is not None
+        and sorted(sent.shown_order) == [0, 1, 2, 3][: len(question.options)]
+    )
+    shown = [o["text"] for o in poll.poll["options"]]
+    assert shown == [question.options[i] for i in sent.shown_order]
+    await user.answer_poll(poll, [sent.shown_order.index(question.correct)])
     await eventually(lambda: len(answers(kediri)) == 1)
     [answer] = answers(kediri)
+    # Stored and scored in the bank's terms.
     assert answer.correct is True and answer.option == question.correct
     assert answer.practice is True and answer.seconds >= 0
     # A quiz vote cannot be changed in Telegram; once the answer is scored (a moment
@@ -126,11 +134,15 @@ async def test_forged_votes_are_dropped_and_the_real_one_counts(
         vote("x" * 5000, user.id, [0]),
         vote("bad\x00id", user.id, [0]),
         vote(poll_id, user.id + 1, [0]),  # somebody else
+        vote(poll_id, user.id, [len(poll.poll["options"])]),  # an option the poll never had
+        vote(poll_id, user.id, [99]),
         {"update_id": 2, "poll_answer": "not a vote"},
     ]
     await handle_raw_votes(deps, bot.bot, [*forged, vote(poll_id, user.id, [1])])
     [answer] = answers(kediri)
-    assert (answer.poll_id, answer.option) == (poll_id, 1)
+    sent = kediri.run_sync(lambda session: session.get(QuizPoll, poll_id))
+    # Shown position 1, stored as the bank's option it showed.
+    assert (answer.poll_id, answer.option) == (poll_id, sent.shown_order[1])
 
 
 async def test_value_of_the_day_for_guests_too(bot, sandbox, kediri: Database) -> None:
