@@ -2,6 +2,11 @@
 broadcast, restarting it each time; afterwards every recipient must have exactly one
 message. Paid-broadcast rates keep the run short.
 
+A kill can only cost the rows it left `sending`: those are recorded as sent-unconfirmed and
+never sent again. Of them, the ones whose chat never got the message are *lost* to that
+kill (claimed, but their request was not on the wire yet); a chat with two copies is a
+*duplicate*. Both are printed per kill and in total.
+
     python -m bench.crash_resume [RECIPIENTS] [KILLS]
 """
 
@@ -16,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from bench.common import (
     ROOT,
     add_members,
@@ -24,9 +31,11 @@ from bench.common import (
     fresh_database,
     sandbox_process,
     settings_for,
+    stats,
 )
 from bot.delivery.broadcasts import build_sender, launch
 from db.engine import Database
+from db.models import Delivery, DeliveryState
 from db.queries import outbox
 
 
@@ -59,13 +68,29 @@ async def prepare(port: int, url: str, recipients: int) -> None:
     db.close()
 
 
+def stranded(url: str) -> set[int]:
+    """The chats whose rows a kill left `sending` (the next start records them unconfirmed)."""
+    db = Database(url)
+    chats = db.run_sync(
+        lambda session: set(
+            session.exec(
+                select(Delivery.chat_id).where(col(Delivery.state) == DeliveryState.SENDING)
+            ).all()
+        )
+    )
+    db.close()
+    return chats
+
+
 def main() -> None:
     recipients = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
     kills = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     rng = random.Random()
+    per_kill: list[dict[str, float | int]] = []
     with tempfile.TemporaryDirectory() as tmp, sandbox_process(recipients) as port:
         url = f"sqlite:///{Path(tmp) / 'crash.sqlite3'}"
         asyncio.run(prepare(port, url, recipients))
+        left: list[set[int]] = []
         points = []
         for _ in range(kills):
             proc = subprocess.Popen(
@@ -81,19 +106,37 @@ def main() -> None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             points.append(round(delay, 2))
+            left.append(stranded(url))
         subprocess.run(
             [sys.executable, "-m", "bench.crash_resume", "--child", str(port), url],
             cwd=ROOT,
             check=True,
         )
         one, none, many = delivered(port, recipients)
+        got = {int(k): v for k, v in stats(port)["per_chat"].items()}
         db = Database(url)
         unconfirmed = db.run_sync(outbox.progress, broadcast_id=1).unconfirmed
         db.close()
+    for point, chats in zip(points, left, strict=True):
+        per_kill.append(
+            {
+                "at_s": point,
+                "stranded": len(chats),
+                "lost": sum(1 for c in chats if got.get(c, 0) == 0),
+                "duplicated": sum(1 for c in chats if got.get(c, 0) > 1),
+            }
+        )
+    lost = sum(int(k["lost"]) for k in per_kill)
+    for number, kill in enumerate(per_kill, start=1):
+        print(
+            f"kill {number} at {kill['at_s']} s: {kill['stranded']} rows left in flight, "
+            f"{kill['lost']} lost (never received), {kill['duplicated']} duplicated"
+        )
     print(
-        f"{recipients} recipients, killed {points} s after sending began: "
-        f"exactly one {one}, none {none}, more than one {many}; "
-        f"{unconfirmed} rows recorded as sent-unconfirmed"
+        f"{recipients} recipients, {kills} kills: exactly one {one}, none {none} "
+        f"({lost} lost to the kills, {none - lost} otherwise), more than one {many}; "
+        f"{unconfirmed} rows recorded as sent-unconfirmed; "
+        f"lost per kill {lost / max(1, kills):.1f}"
     )
     emit(
         {
@@ -101,8 +144,10 @@ def main() -> None:
             "recipients": recipients,
             "kills": kills,
             "kill_points_s": points,
+            "per_kill": per_kill,
             "exactly_one": one,
             "none": none,
+            "lost": lost,
             "duplicates": many,
             "unconfirmed_rows": unconfirmed,
         }

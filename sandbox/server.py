@@ -346,8 +346,10 @@ class Sandbox:
             fault = self.faults.take(method, target_chat(typed, world.callbacks))
             if fault is not None:
                 result = await self._inject(Ctx(world, bot, request), method, typed, fault, started)
-            else:
+            elif method == "getUpdates":
                 result = await dispatch(Ctx(world, bot, request), method, typed)
+            else:
+                result = await self._carry_out(Ctx(world, bot, request), method, typed, started)
             body: JSON = {"ok": True}
             if isinstance(result, Reply):
                 body["result"] = result.result
@@ -464,6 +466,19 @@ class Sandbox:
             return await asyncio.shield(late)
         except asyncio.CancelledError:
             late.add_done_callback(
+                functools.partial(self._late_done, method, params, started, ctx.bot)
+            )
+            raise
+
+    async def _carry_out(self, ctx: Ctx, method: str, params: JSON, started: float) -> Any:
+        """Telegram carries out a request it has received whole, even if the client is gone
+        before the answer (killed, say): the call runs shielded from aiohttp's cancellation,
+        which only a long poll should get."""
+        call = asyncio.ensure_future(dispatch(ctx, method, params))
+        try:
+            return await asyncio.shield(call)
+        except asyncio.CancelledError:
+            call.add_done_callback(
                 functools.partial(self._late_done, method, params, started, ctx.bot)
             )
             raise

@@ -244,6 +244,11 @@ class SimUser(_ChatObserver):
     def started(self) -> bool:
         return self._chat().started
 
+    def start_quietly(self) -> None:
+        """The user pressed Start long ago: the bot may write to them, and no update comes
+        now (for audiences of hundreds, whose /start the test does not need to see)."""
+        self._chat().started = True
+
     @property
     def blocked(self) -> bool:
         return self._chat().blocked
