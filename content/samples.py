@@ -425,6 +425,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
                 "page": 3,
                 "pages": 999,
                 "other": 123456,
+                "person": LONG,
             },
             {
                 "entries": [],
@@ -434,8 +435,10 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
                 "page": 1,
                 "pages": 1,
                 "other": 0,
+                "person": None,
             },
         ],
+        "audit_person_which": [{"count": 0}, {"count": 9}],
         "admin_only": [{"superadmin": True}, {"superadmin": False}],
         "statistics": [{"opds": [(HOSTILE, 12), (LONG[:100], 3)] * 30, "total": 123}],
         "report_choose_scope": [

@@ -17,7 +17,8 @@ from handlers.common import Button, answer, edit, send
 from handlers.help import set_member_menu
 
 CALLBACK = re.compile(r"^adm:(?P<action>add|del):(?P<member_id>\d{1,9})$")
-AUDIT_PAGE = re.compile(r"^aud:(?P<kind>[ar]):(?P<page>\d{1,6})$")
+AUDIT_PAGE = re.compile(r"^aud:(?P<kind>[ar]):(?P<page>\d{1,6})(?::(?P<actor>-?\d{1,20}))?$")
+AUDIT_ID = re.compile(r"-?\d{1,20}")
 AUDIT_ROWS = 20
 
 
@@ -118,10 +119,21 @@ async def show_audit(update: Update, ctx: BotContext) -> None:
     admin = await require_admin(update, ctx, "audit")
     if admin is None:
         return
-    page = await audit.page(ctx.db, refused=False, page=1, per_page=AUDIT_ROWS)
-    await send(
-        update, ctx, "audit", admin.language, rows=_audit_rows(ctx, admin, page), **_view(ctx, page)
-    )
+    # /audit NAMA or /audit 123456789: one person's entries (a Telegram id also finds
+    # strangers and erased members' pseudonyms, which no name search can).
+    text = " ".join(ctx.args or []).strip()[:64]
+    actor: int | None = None
+    if AUDIT_ID.fullmatch(text):
+        actor = int(text)
+    elif text:
+        found = await accounts.search(ctx.db, text=text)
+        if len(found) != 1:
+            await send(update, ctx, "audit_person_which", admin.language, count=len(found))
+            return
+        actor = found[0].telegram_user_id
+    page = await audit.page(ctx.db, refused=False, page=1, per_page=AUDIT_ROWS, actor=actor)
+    rows = _audit_rows(ctx, admin, page)
+    await send(update, ctx, "audit", admin.language, rows=rows, **_view(ctx, page))
 
 
 async def on_audit_page(update: Update, ctx: BotContext) -> None:
@@ -136,7 +148,11 @@ async def on_audit_page(update: Update, ctx: BotContext) -> None:
         return
     await answer(update, ctx)
     page = await audit.page(
-        ctx.db, refused=match["kind"] == "r", page=int(match["page"]), per_page=AUDIT_ROWS
+        ctx.db,
+        refused=match["kind"] == "r",
+        page=int(match["page"]),
+        per_page=AUDIT_ROWS,
+        actor=int(match["actor"]) if match["actor"] else None,
     )
     message = query.message if isinstance(query.message, Message) else None
     await edit(
@@ -158,17 +174,20 @@ def _view(ctx: BotContext, page: audit.AuditPage) -> dict[str, object]:
         "page": page.page,
         "pages": page.pages,
         "other": page.other,
+        "person": None if page.actor is None else (page.names.get(page.actor) or page.actor),
     }
 
 
 def _audit_rows(ctx: BotContext, admin: MemberInfo, page: audit.AuditPage) -> list[list[Button]]:
     kind = "r" if page.refused else "a"
     lang = admin.language
+    who = "" if page.actor is None else f":{page.actor}"
     navigation: list[Button] = []
     if page.page > 1:
-        navigation.append((ctx.renderer.label("prev", lang), f"aud:{kind}:{page.page - 1}"))
+        navigation.append((ctx.renderer.label("prev", lang), f"aud:{kind}:{page.page - 1}{who}"))
     if page.page < page.pages:
-        navigation.append((ctx.renderer.label("next", lang), f"aud:{kind}:{page.page + 1}"))
+        navigation.append((ctx.renderer.label("next", lang), f"aud:{kind}:{page.page + 1}{who}"))
     other = "a" if page.refused else "r"
     label = "audit_show_actions" if page.refused else "audit_show_refused"
-    return [navigation, [(ctx.renderer.label(label, lang, n=page.other), f"aud:{other}:1")]]
+    switch = (ctx.renderer.label(label, lang, n=page.other), f"aud:{other}:1{who}")
+    return [navigation, [switch]]

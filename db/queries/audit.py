@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import Session, col, select
 
 from db.models import AuditLog, utcnow
@@ -64,10 +64,14 @@ def latest(*, session: Session, limit: int = 20) -> list[AuditLog]:
     return list(session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(limit)).all())
 
 
-def page(*, session: Session, allowed: bool, offset: int, limit: int) -> tuple[list[AuditLog], int]:
-    """One page of admin actions (`allowed`) or of refused attempts, newest first, and how
-    many there are in all."""
-    kind = col(AuditLog.allowed).is_(allowed)
+def page(
+    *, session: Session, allowed: bool, offset: int, limit: int, actor_user_id: int | None = None
+) -> tuple[list[AuditLog], int]:
+    """One page of admin actions (`allowed`) or of refused attempts, newest first, of one
+    person or everyone, and how many there are in all."""
+    kind: ColumnElement[bool] = col(AuditLog.allowed).is_(allowed)
+    if actor_user_id is not None:
+        kind = and_(kind, col(AuditLog.actor_user_id) == actor_user_id)
     entries = session.exec(
         select(AuditLog).where(kind).order_by(col(AuditLog.id).desc()).offset(offset).limit(limit)
     ).all()

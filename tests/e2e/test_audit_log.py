@@ -65,3 +65,14 @@ async def test_a_flood_of_forged_buttons_stays_one_line(bot, sandbox, kediri: Da
     notice = await sandbox.wait_callback_answer(query)
     assert "hanya untuk admin" in notice["text"]
     assert len(rows(kediri)) == before
+    # One person's entries: by name for members, by Telegram id for anyone.
+    await hr.send("/audit Admin BKPSDM")
+    mine = await expect(hr, "tindakan admin oleh Admin BKPSDM")
+    assert "halaman 1 dari 2" in mine.text and "Percobaan yang ditolak: 0 catatan" in mine.text
+    await hr.send(f"/audit {stranger.id}")
+    theirs = await expect(hr, f"oleh {stranger.id}")
+    assert "Belum ada catatan" in theirs.text
+    await hr.press(theirs, f"⛔ Percobaan ditolak ({len(refused)})")
+    await expect(hr, "percobaan yang ditolak")
+    await hr.send("/audit tidak ada orangnya")
+    await expect(hr, "Tidak ada anggota dengan nama itu")
