@@ -220,6 +220,9 @@ async def programme_week(
 
     await asyncio.gather(*(play(u, 0.4 + 0.5 * rng.random()) for u in users))
 
+    print("Wednesday: a young member's idea, supported and helped by an older colleague…")
+    await idea_scene(admin=users[0], author=team[1], helper=team[2])
+
     print("Friday 15:00 WIB: the weekly board goes to the linked group…")
     await _at(app, clock, DEMO_MONDAY + timedelta(days=4, hours=7, minutes=30))
     post = await _next(group, lambda e: e.photo is not None, within=60)
@@ -239,8 +242,43 @@ async def programme_week(
     lines.append("OPD ranking:")
     lines += [f"  {s.rank:2d}. {s.name[:40]:40s} {s.score:6.1f}" for s in ranking.opds[:10]]
     lines.append(f"Group post caption:\n{_plain(post.caption or '')}")
+    digest = await _next(group, lambda e: "Terealisasi bersama" in (e.text or ""), within=30)
+    lines.append(f"Group digest:\n{_plain(digest.text or '')}")
     lines.append(f"Chart saved: {out / 'leaderboard.png'}")
     return "\n".join(lines)
+
+
+async def idea_scene(admin: SimUser, author: SimUser, helper: SimUser) -> None:
+    """/ide from one member, 👍 and 🙋 from a colleague, and HR carrying it through to
+    "terealisasi": celebrated in Friday's digest."""
+    from sandbox.simulation import expect
+
+    await author.send("/ide")
+    await expect(author, "Tulis judul ide Anda")
+    await author.send("Antrean daring untuk pengambilan obat")
+    await expect(author, "Sekarang jelaskan idenya")
+    await author.send(
+        "Warga mengambil nomor antrean obat lewat WhatsApp dari rumah, lalu datang saat "
+        "nomornya hampir dipanggil; langkah pertama: uji coba seminggu di Puskesmas Sukorame."
+    )
+    await author.press(await expect(author, "Nilai BerAKHLAK mana"), "Berorientasi Pelayanan")
+    target = await expect(author, "Ide ini untuk siapa?")
+    await author.press(target, target.buttons[0][0])
+    await author.press(await expect(author, "Kirim ide ini?"), "✅ Kirim ide")
+    await expect(author, "tersimpan")
+    await helper.send("/ide_daftar")
+    listing = await expect(helper, "Ide untuk unit Anda")
+    await helper.press(listing, listing.buttons[0][0])
+    listing = await expect(helper, "👍 1 · 🙋 0")
+    await helper.press(listing, listing.buttons[0][1])
+    await expect(helper, "👍 1 · 🙋 1")
+    for step in ("🔎 Ditinjau", "👍 Diterima", "🛠 Sedang dikerjakan", "🎉 Terealisasi"):
+        await admin.send("/ide_daftar")
+        listing = await expect(admin, "Ide untuk unit Anda")
+        await admin.press(listing, listing.buttons[0][-1])
+        await admin.press(await expect(admin, "Pindahkan ke:"), step)
+        await expect(author, "kini:")
+        await expect(helper, "kini:")
 
 
 REFLECTIONS = [
