@@ -18,10 +18,13 @@ from sqlalchemy import ColumnElement, String, cast, delete, or_, update
 from sqlmodel import Session, col, select
 
 from db.models import (
+    Appreciation,
     AuditLog,
     Broadcast,
     Delivery,
     DeliveryState,
+    Idea,
+    IdeaVote,
     Member,
     MemberDay,
     ProgrammeSlot,
@@ -31,6 +34,7 @@ from db.models import (
     Reflection,
     Registration,
     Score,
+    Story,
     Unit,
     utcnow,
 )
@@ -238,7 +242,54 @@ def export_person(*, session: Session, telegram_user_id: int) -> dict[str, Any] 
         select(MemberDay).where(MemberDay.member_id == member.id).order_by(col(MemberDay.day))
     ).all()
     data["hari_aktif_dan_cuti"] = [{"tanggal": _when(d.day), "jenis": d.kind} for d in days]
+    data |= _contributions(session, member.id)
     return data
+
+
+def _contributions(session: Session, member_id: int) -> dict[str, Any]:
+    """What the person wrote for others to read: ideas, appreciations, service stories."""
+    ideas = session.exec(
+        select(Idea).where(Idea.author_id == member_id).order_by(col(Idea.created_at))
+    ).all()
+    votes = session.exec(select(IdeaVote).where(IdeaVote.member_id == member_id)).all()
+    given = session.exec(
+        select(Appreciation)
+        .where(Appreciation.giver_id == member_id)
+        .order_by(col(Appreciation.created_at))
+    ).all()
+    received = session.exec(
+        select(Appreciation)
+        .where(Appreciation.receiver_id == member_id)
+        .order_by(col(Appreciation.created_at))
+    ).all()
+    stories = session.exec(
+        select(Story).where(Story.author_id == member_id).order_by(col(Story.created_at))
+    ).all()
+    return {
+        "ide": [
+            {
+                "waktu": _when(i.created_at),
+                "judul": i.title,
+                "uraian": i.description,
+                "nilai": i.value,
+                "status": i.status,
+            }
+            for i in ideas
+        ],
+        "dukungan_ide": [
+            {"id_ide": v.idea_id, "jenis": v.kind, "waktu": _when(v.created_at)} for v in votes
+        ],
+        "apresiasi_diberikan": [
+            {"waktu": _when(a.created_at), "nilai": a.value, "alasan": a.reason} for a in given
+        ],
+        # The giver is a colleague: their identity is theirs, the words are about this person.
+        "apresiasi_diterima": [
+            {"waktu": _when(a.created_at), "nilai": a.value, "alasan": a.reason} for a in received
+        ],
+        "cerita_layanan": [
+            {"waktu": _when(st.created_at), "teks": st.text, "status": st.status} for st in stories
+        ],
+    }
 
 
 def _unit_name(session: Session, unit_id: int | None) -> str | None:

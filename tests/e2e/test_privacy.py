@@ -19,6 +19,7 @@ from db.models import (
     Broadcast,
     Delivery,
     DeliveryState,
+    Idea,
     Member,
     QuizAnswer,
     QuizPoll,
@@ -170,6 +171,22 @@ async def test_cancelling_a_draft_erasure_keeps_it(bot, sandbox, kediri) -> None
 
 async def test_data_saya_sends_the_persons_own_data(bot, sandbox, kediri: Database) -> None:
     user = await active_member(bot, sandbox, kediri)
+    member = kediri.run_sync(lambda session: session.exec(select(Member)).one())
+    now = datetime.now(UTC)
+    kediri.run_sync(
+        lambda session: session.add(
+            Idea(
+                author_id=member.id,
+                unit_id=member.unit_id,
+                value="AD",
+                title="Antrean daring puskesmas",
+                description="Nomor antrean lewat WhatsApp.",
+                fingerprint="antrean",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    )
     await user.send("/data_saya")
     doc = await expect(user, "Data Anda")
     assert doc.document["file_name"].endswith(".json")
@@ -181,6 +198,8 @@ async def test_data_saya_sends_the_persons_own_data(bot, sandbox, kediri: Databa
     assert len(data["jawaban_kuis"]) == 1 and data["jawaban_kuis"][0]["pilihan"] == 1
     assert data["refleksi"][0]["teks"].startswith("Hari ini saya membantu")
     assert any(s["periode"] == "all" for s in data["skor"]) or data["skor"] == []
+    assert [i["judul"] for i in data["ide"]] == ["Antrean daring puskesmas"]
+    assert data["apresiasi_diterima"] == [] and data["cerita_layanan"] == []
     stranger = sandbox.user("Orang Lain")
     await stranger.send("/data_saya")
     await expect(stranger, "Anda belum terdaftar")
