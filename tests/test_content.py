@@ -258,3 +258,13 @@ def test_a_scene_that_retells_a_values_example_is_refused(broken: Path) -> None:
         "content/questions: BP-001: cerita terlalu mirip contoh panduan HA1 di values.yaml "
         "(yang tampil di pesan harian); pakai kejadian lain"
     ]
+
+
+def test_the_instansi_is_a_setting_not_a_word_in_the_templates() -> None:
+    from bot.core.render import Renderer
+
+    renderer = Renderer(instansi="Pemerintah Provinsi Jawa Timur")
+    for name in ("welcome", "group_help"):
+        for lang in ("id", "en"):
+            text = renderer.text(name, lang)
+            assert "Pemerintah Provinsi Jawa Timur" in text and "Kediri" not in text

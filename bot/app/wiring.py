@@ -74,7 +74,7 @@ def build_application(
     deps = Deps(
         settings=settings,
         db=db,
-        renderer=renderer or default_renderer(),
+        renderer=renderer or _renderer_for(settings.instansi_name),
         rules=rules,
         pacer=Pacer(limits_from(settings)),
         answers=AnswerBatcher(db, rules, scorekeeper),
@@ -146,6 +146,12 @@ def build_application(
     messages.register(app)
     app.add_error_handler(errors.on_error)
     return app
+
+
+def _renderer_for(instansi: str) -> Renderer:
+    """The shared, compiled renderer when the instansi is the default; its own otherwise."""
+    shared = default_renderer()
+    return shared if shared.env.globals["instansi"] == instansi else Renderer(instansi=instansi)
 
 
 async def _post_init(app: BotApp) -> None:

@@ -18,6 +18,7 @@ from jinja2 import (
     TemplateNotFound,
 )
 
+from bot.core.config import Settings
 from content.loader import CONTENT
 
 TEMPLATES = CONTENT / "templates"
@@ -28,7 +29,7 @@ DEFAULT_LANGUAGE = "id"
 class Renderer:
     """Renders `<lang>/<name>.html` with HTML autoescaping; falls back to Indonesian."""
 
-    def __init__(self, directory: Path = TEMPLATES) -> None:
+    def __init__(self, directory: Path = TEMPLATES, *, instansi: str | None = None) -> None:
         self.directory = directory
         self.env = Environment(
             loader=FileSystemLoader(directory),
@@ -39,6 +40,9 @@ class Renderer:
         )
         self.env.filters["mask_nip"] = mask_nip
         self.env.filters["local"] = local_time
+        # Every template may name the instansi (INSTANSI_NAME); the setting's default until
+        # the application sets its own.
+        self.env.globals["instansi"] = instansi or Settings.model_fields["instansi_name"].default
         self._labels = {lang: self._load_labels(lang) for lang in LANGUAGES}
         # Compile every template now, so that no handler reads a file on the event loop.
         for lang in LANGUAGES:

@@ -118,7 +118,7 @@ def _weekly_chart(report: Report, words: Words) -> bytes | None:
     return out.getvalue()
 
 
-def render_pdf(report: Report, words: Words, generated: datetime) -> bytes:
+def render_pdf(report: Report, words: Words, generated: datetime, instansi: str = "") -> bytes:
     scope = (
         words("report_scope_opd", name=report.scope) if report.scope else words("report_scope_all")
     )
@@ -130,7 +130,9 @@ def render_pdf(report: Report, words: Words, generated: datetime) -> bytes:
     pdf.multi_cell(WIDTH, 10, words("report_title"), align="C", new_x=XPos.LMARGIN)
     pdf.ln(8)
     pdf.set_font(FONT, "", 14)
-    pdf.multi_cell(WIDTH, 8, f"{period}\n{scope}", align="C", new_x=XPos.LMARGIN)
+    pdf.multi_cell(
+        WIDTH, 8, f"{instansi}\n{period}\n{scope}".strip(), align="C", new_x=XPos.LMARGIN
+    )
     pdf.ln(8)
     pdf.set_font(FONT, "", 10)
     pdf.cell(WIDTH, 8, words("report_generated", when=f"{generated:%d-%m-%Y %H.%M}"), align="C")

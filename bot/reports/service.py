@@ -59,7 +59,9 @@ async def make_report(
     )
     generated = now.astimezone(ZoneInfo(tz))
     pdf, xlsx = await asyncio.gather(
-        asyncio.to_thread(render_pdf, report, words, generated),
+        asyncio.to_thread(
+            render_pdf, report, words, generated, str(renderer.env.globals["instansi"])
+        ),
         asyncio.to_thread(render_xlsx, report, words),
     )
     stem = f"laporan_berakhlak_{period.code}" + (f"_{opd_code}" if opd_code else "")
