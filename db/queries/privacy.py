@@ -9,6 +9,7 @@ actions still read as "one person did these" and anonymous totals still add up.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -73,6 +74,7 @@ def erase_person(*, session: Session, telegram_user_id: int) -> Erased:
     assert member.id is not None
     pseudonym = -member.id
     _pseudonymise(session, telegram_user_id, member, pseudonym)
+    _forget_in_group_posts(session, member)
     member.telegram_user_id = pseudonym
     member.chat_id = pseudonym
     member.full_name = None
@@ -129,6 +131,28 @@ def _pseudonymise(
         update(AuditLog)
         .where(col(AuditLog.actor_user_id) == telegram_user_id)
         .values(actor_user_id=pseudonym)
+    )
+
+
+def _forget_in_group_posts(session: Session, member: Member) -> None:
+    """A group's board names members who opted in by first name; the texts of posts already
+    sent that carry this member's first name go (a namesake's post loses its text too,
+    which costs nothing: a sent post's text is kept only for the retention period)."""
+    first = (member.full_name or "").split(" ")[0]
+    if len(first) < 2:
+        return
+    # As stored: JSON escapes every non-ASCII letter (\u00e9), so match that form.
+    stored = json.dumps(first)[1:-1]
+    pattern = "%" + stored.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    finished = col(Delivery.state).notin_([DeliveryState.PENDING, DeliveryState.SENDING])
+    session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.chat_id) < 0,
+            finished,
+            cast(col(Delivery.payload), String).like(pattern, escape="\\"),
+        )
+        .values(payload={})
     )
 
 

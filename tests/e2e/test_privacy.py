@@ -110,6 +110,23 @@ async def active_member(bot, sandbox, kediri: Database):  # type: ignore[no-unty
             )
 
     kediri.run_sync(greet)
+
+    def board(session):  # type: ignore[no-untyped-def]
+        # The Friday board as a group got it, naming the member who opted in.
+        post = Broadcast(kind="board", total=1)
+        session.add(post)
+        session.flush()
+        for name in ("Budi", "Siti"):
+            session.add(
+                Delivery(
+                    broadcast_id=post.id,
+                    chat_id=-4000000999,
+                    payload={"text": f"Papan: {name} 120 poin"},
+                    state=DeliveryState.SENT,
+                )
+            )
+
+    kediri.run_sync(board)
     return user
 
 
@@ -135,8 +152,12 @@ async def test_erasure_leaves_no_trace(bot, sandbox, settings, kediri: Database)
     audit = kediri.run_sync(lambda session: list(session.exec(select(AuditLog)).all()))
     assert any(a.actor_user_id == -member.id for a in audit)
     deliveries = kediri.run_sync(lambda session: list(session.exec(select(Delivery)).all()))
-    assert {d.state for d in deliveries} == {DeliveryState.SENT, DeliveryState.CANCELLED}
-    assert all(d.payload == {} and d.chat_id == -member.id for d in deliveries)
+    private = [d for d in deliveries if d.chat_id != -4000000999]
+    assert {d.state for d in private} == {DeliveryState.SENT, DeliveryState.CANCELLED}
+    assert all(d.payload == {} and d.chat_id == -member.id for d in private)
+    # The group's board forgets the first name; a colleague's post keeps its text.
+    posts = sorted(str(d.payload) for d in deliveries if d.chat_id == -4000000999)
+    assert posts == ["{'text': 'Papan: Siti 120 poin'}", "{}"]
     reflections = kediri.run_sync(lambda session: list(session.exec(select(Reflection)).all()))
     assert [r.text for r in reflections] == [""]
 
@@ -234,11 +255,12 @@ async def test_retention_removes_what_is_too_old(bot, sandbox, settings, kediri)
     assert removed.drafts == 1 and removed.answers == 0 and removed.audit == 0
     # 91 days: the delivery texts go (not the pending one's).
     removed = await privacy.enforce_retention(kediri, settings, now=now + timedelta(days=91))
-    assert removed.delivery_texts == 1
+    assert removed.delivery_texts == 3  # the greeting and the group's two boards
     texts = kediri.run_sync(
-        lambda session: {d.state: d.payload for d in session.exec(select(Delivery))}
+        lambda session: [(d.state, d.payload) for d in session.exec(select(Delivery))]
     )
-    assert texts[DeliveryState.SENT] == {} and texts[DeliveryState.PENDING] != {}
+    assert all(payload == {} for state, payload in texts if state == DeliveryState.SENT)
+    assert all(payload != {} for state, payload in texts if state == DeliveryState.PENDING)
     # Two years and some: answers, their polls and reflections; five years: the audit.
     removed = await privacy.enforce_retention(kediri, settings, now=now + timedelta(days=740))
     assert removed.answers == 1 and removed.reflections == 1 and removed.polls >= 1
