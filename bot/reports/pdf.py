@@ -59,15 +59,21 @@ def _cells(
 ) -> None:
     if pdf.will_page_break(LINE):
         pdf.add_page()
-    pdf.set_font(FONT, "B" if bold else "", 8)
+    style = "B" if bold else ""
     for i, (text, width) in enumerate(zip(texts, widths, strict=True)):
         shade = shades[i] if shades else None
         if shade is not None:
             pdf.set_fill_color(shade)
         align = "L" if i == 0 else "R"
-        # A long unit name is cut to its cell rather than pushing the table off the page.
+        size = 8.0
+        pdf.set_font(FONT, style, size)
+        # A long unit name is cut to its cell; a long heading is set smaller to fit its
+        # column, rather than running into the next one.
         while i == 0 and len(text) > 3 and pdf.get_string_width(text) > width - 2:
             text = text[:-2] + "…"
+        while i > 0 and size > 5 and pdf.get_string_width(text) > width - 1.5:
+            size -= 0.5
+            pdf.set_font(FONT, style, size)
         pdf.cell(width, LINE, text, border=1, align=align, fill=shade is not None)
     pdf.ln(LINE)
 
@@ -288,12 +294,14 @@ COMMUNITY = (
     "thanks",
     "thanks_cross_unit",
     "thanks_cross_generation",
+    "help",
+    "help_cross_unit",
 )
 
 
 def _community(pdf: _Pdf, report: Report, words: Words) -> None:
     _heading(pdf, words("report_s_community"))
-    widths = [54.0] + [18.0] * len(COMMUNITY)
+    widths = [45.0] + [15.0] * len(COMMUNITY)
     keys = [
         "report_c_ideas",
         "report_c_realised",
@@ -302,6 +310,8 @@ def _community(pdf: _Pdf, report: Report, words: Words) -> None:
         "report_c_thanks",
         "report_c_cross_unit",
         "report_c_cross_generation",
+        "report_c_help",
+        "report_c_help_cross_unit",
     ]
     _cells(pdf, [words("report_c_opd"), *[words(k) for k in keys]], widths, bold=True)
     for name, row in report.community:

@@ -10,11 +10,13 @@ from datetime import date, datetime
 
 from sqlalchemy import case, func
 from sqlalchemy import select as select_columns
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.models import (
     Appreciation,
     Idea,
+    IdeaVote,
     Member,
     MemberDay,
     QuestionRow,
@@ -225,6 +227,9 @@ class Community:
     thanks: int = 0
     thanks_cross_unit: int = 0
     thanks_cross_generation: int = 0
+    # Offers of help on the unit's ideas, and how many came from another unit.
+    help: int = 0
+    help_cross_unit: int = 0
 
 
 def community(
@@ -273,4 +278,19 @@ def community(
         row.thanks += 1
         row.thanks_cross_unit += giver_unit is not None and giver_unit != unit_id
         row.thanks_cross_generation += bool(crossed)
+    helper = aliased(Member)
+    for idea_unit, helper_unit in session.exec(
+        select(Idea.unit_id, helper.unit_id)
+        .join(IdeaVote, col(IdeaVote.idea_id) == col(Idea.id))
+        .join(helper, col(helper.id) == col(IdeaVote.member_id))
+        .where(
+            col(IdeaVote.kind) == "help",
+            col(IdeaVote.created_at) >= start,
+            col(IdeaVote.created_at) < end,
+        )
+    ).all():
+        if idea_unit is None:
+            continue
+        out[idea_unit].help += 1
+        out[idea_unit].help_cross_unit += helper_unit is not None and helper_unit != idea_unit
     return dict(out), dict(by_value)

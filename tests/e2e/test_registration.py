@@ -232,6 +232,8 @@ async def test_help_lists_commands_for_the_caller(bot, sandbox, kediri: Database
     await member.send("/bantuan")
     text = (await expect(member, "Bantuan")).text
     assert "/profil" in text and "/hapus_data" in text and "/statistik" not in text
+    for command in ("/skor", "/peringkat", "/cuti", "/tampilkan_nama", "/ide", "/apresiasi"):
+        assert f"{command} — " in text, command
 
 
 async def test_unknown_command_and_stray_text(bot, sandbox, kediri: Database) -> None:
