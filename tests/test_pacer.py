@@ -325,3 +325,36 @@ def test_a_group_gets_20_a_minute() -> None:
     left = run(main)
     assert left[20] - left[0] > 60.0
     assert left[19] - left[0] < 2.0
+
+
+def test_a_429_holds_one_busy_chat_alone_and_anything_else_pauses_everything() -> None:
+    async def main(loop: VirtualLoop) -> list[tuple[bool, float, float]]:
+        pacer = Pacer(Limits(), clock=loop.time)
+        busy, quiet, other = 101, 102, 103
+        for _ in range(3):  # the busy chat's whole burst, within its span
+            with await pacer.send_slot(busy):
+                pass
+        with await pacer.send_slot(quiet):
+            pass
+        seen = []
+        # A busy chat's own flood control: only it waits.
+        overall = pacer.flooded(busy, 5.0)
+        seen.append((overall, pacer.paused_for(), pacer.chat_wait(busy)))
+        await asyncio.sleep(2.0)
+        # A chat we had left alone cannot be flooded on its own: the bot's limit.
+        overall = pacer.flooded(quiet, 1.0)
+        seen.append((overall, pacer.paused_for(), pacer.chat_wait(quiet)))
+        await asyncio.sleep(1.5)
+        for _ in range(3):
+            with await pacer.send_slot(other):
+                pass
+        pacer.flooded(busy, 1.0)
+        # A second chat within the same second, however busy: the bot's limit.
+        overall = pacer.flooded(other, 1.0)
+        seen.append((overall, pacer.paused_for(), pacer.chat_wait(other)))
+        return seen
+
+    held, alone, twice = run(main)
+    assert held[0] is False and held[1] == 0 and held[2] >= 5.0
+    assert alone[0] is True and alone[1] >= 1.0
+    assert twice[0] is True and twice[1] >= 1.0

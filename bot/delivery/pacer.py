@@ -53,6 +53,8 @@ HUNG = 10.0
 BASELINE_PERIOD = 10.0
 # Private chats remembered before the idle ones are forgotten.
 SWEEP_AT = 20_000
+# Two chats with a 429 within this many seconds: the bot's overall limit, not a chat's.
+FLOOD_WINDOW = 1.0
 
 
 class Ticket:
@@ -277,6 +279,7 @@ class Pacer:
         # buckets above forget a chat's past as soon as it no longer holds anything back).
         self._recent: dict[int, deque[float]] = {}
         self._recent_sweep_at = SWEEP_AT
+        self._floods: deque[tuple[float, int | None]] = deque()
         self._factor = 1.0
         self._last_429 = -1e9
         # The quickest answer in this period and the last: the network's own delay.
@@ -378,6 +381,31 @@ class Pacer:
     def hold_chat(self, chat_id: int, seconds: float) -> None:
         """A 429 for this chat alone: its sends wait `seconds`, the others go on."""
         self._held[chat_id] = max(self._held.get(chat_id, 0.0), self.now() + seconds)
+
+    async def unheld(self, chat_id: int) -> None:
+        """Until a hold on this chat (its own 429) has passed; its pacing aside."""
+        while (until := self._held.get(chat_id, 0.0)) > self.now():  # noqa: ASYNC110
+            await asyncio.sleep(until - self.now())
+
+    def flooded(self, chat_id: int | None, seconds: float) -> bool:
+        """A 429 came back for a request to this chat. Telegram does not say whose limit it
+        was, so the evidence decides: a chat we have been using up to its own limit (a
+        burst's worth of sends within the burst's span), with no other chat flooded within
+        FLOOD_WINDOW, is held alone; anything else pauses every send. True when everything
+        pauses (erring that way: sending on into the bot's own retry_after gets a bot
+        throttled for longer)."""
+        now = self.now()
+        recent = self._floods
+        while recent and recent[0][0] < now - FLOOD_WINDOW:
+            recent.popleft()
+        others = any(chat != chat_id for _, chat in recent)
+        recent.append((now, chat_id))
+        busy = chat_id is not None and self.recent_sends(chat_id) >= self.limits.private_burst
+        if others or not busy or chat_id is None:
+            self.pause(seconds)
+            return True
+        self.hold_chat(chat_id, seconds)
+        return False
 
     async def chat_free(self, chat_id: int) -> None:
         """Until this chat may get a message (without taking it)."""

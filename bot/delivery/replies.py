@@ -8,7 +8,9 @@ Each reply's ticket is done when Telegram's answer is back, so a reply held up o
 stays counted in the pacer's second for as long as it may still be in Telegram's.
 
 A 429 pauses the shared pacer for its retry_after, so neither the replies nor the outbox
-send anything until it has passed; the request is then retried (up to `max_retries`)."""
+send anything until it has passed, unless the evidence says it was one busy chat's own flood
+control (Pacer.flooded): then only that chat waits. The request is then retried (up to
+`max_retries`)."""
 
 from __future__ import annotations
 
@@ -81,6 +83,8 @@ class PoliteRateLimiter(BaseRateLimiter[int]):
                     with await self.pacer.send_slot(chat, paid=paid):
                         return await callback(*args, **kwargs)
                 await self.pacer.unpaused()
+                if chat is not None:
+                    await self.pacer.unheld(chat)
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 # The public one warns of a type change: a timedelta from PTB 22.2, seconds before.
@@ -88,8 +92,10 @@ class PoliteRateLimiter(BaseRateLimiter[int]):
                 wait = (
                     seconds.total_seconds() if isinstance(seconds, timedelta) else seconds
                 ) + 0.1
-                self.pacer.pause(float(wait))
-                log.warning("429 on %s: all sends pause for %.1f s", endpoint, wait)
+                if self.pacer.flooded(chat, float(wait)):
+                    log.warning("429 on %s: all sends pause for %.1f s", endpoint, wait)
+                else:
+                    log.info("429 on %s for one busy chat: it waits %.1f s", endpoint, wait)
                 if attempt == retries:
                     raise
         return None

@@ -56,9 +56,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -97,8 +95,6 @@ FLUSH_ROWS = 200
 # An outage is probed after 1 s, then at twice the last interval, at most a minute apart.
 PROBE_FIRST = 1.0
 PROBE_MAX = 60.0
-# Two chats with a 429 within this many seconds: the bot's overall limit, not a chat's.
-FLOOD_WINDOW = 1.0
 
 # (session, [(row, messages as dicts)]) run in the transaction that records them, e.g. to
 # remember which poll went to whom.
@@ -150,24 +146,6 @@ class Claims:
             self._task = None
 
 
-class Floods:
-    """Which 429s were a chat's own and which the bot's overall limit (see the module)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.now = clock
-        self._recent: deque[tuple[float, int]] = deque()
-
-    def overall(self, chat_id: int) -> bool:
-        """Record a 429 for this chat; True when it shows the bot's overall limit."""
-        now = self.now()
-        recent = self._recent
-        while recent and recent[0][0] < now - FLOOD_WINDOW:
-            recent.popleft()
-        others = any(chat != chat_id for _, chat in recent)
-        recent.append((now, chat_id))
-        return others
-
-
 class Sender:
     def __init__(
         self,
@@ -195,7 +173,6 @@ class Sender:
         self._slots = asyncio.Semaphore(self.limits.max_in_flight)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claims = Claims(db)
-        self._floods = Floods(self.pacer.now)
         # Rows launched but not yet recorded: never launch twice. Their chats too: one
         # delivery at a time per chat keeps a chat's messages in order.
         self._launched: set[int] = set()
@@ -400,17 +377,10 @@ class Sender:
         return Outcome(row.id, DeliveryState.SENT, message_id=message_id, result=sent)
 
     def _flooded(self, chat_id: int, seconds: float) -> None:
-        # Whether we have been using this chat's own limit (a burst's worth of sends within
-        # the burst's span, this one included): only then can it be what Telegram enforced.
-        paced = self.pacer.recent_sends(chat_id) >= self.limits.private_burst
-        if self._floods.overall(chat_id) or not paced:
-            self.pacer.pause(seconds)
-            log.warning(
-                "outbox: 429 for several chats at once, pausing all sends for %.0f s", seconds
-            )
+        if self.pacer.flooded(chat_id, seconds):
+            log.warning("outbox: 429, pausing all sends for %.0f s", seconds)
         else:
-            self.pacer.hold_chat(chat_id, seconds)
-            log.info("outbox: 429 for one chat only; its sends wait %.0f s, others go on", seconds)
+            log.info("outbox: 429 for one busy chat only; it waits %.0f s, others go on", seconds)
 
     async def _chat_turn(self, chat_id: int, paid: bool) -> Ticket:
         """The next message of a multi-message delivery (a quiz round) waits for its chat's
