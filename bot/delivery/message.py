@@ -14,7 +14,8 @@ FIELDS = ("nama", "unit", "opd")
 TEXT_MAX = 4096
 CAPTION_MAX = 1024
 # The longest values a placeholder can take, to check the length before anyone gets it.
-LONGEST = {"nama": "N" * 100, "unit": "U" * 100, "opd": "O" * 100}
+# Quotes included: a value that closes an attribute must be caught here, not at send time.
+LONGEST = {"nama": "N'\"" * 33 + "N", "unit": "U'\"" * 33 + "U", "opd": "O'\"" * 33 + "O"}
 BYTE_OFFSET = re.compile(r" at byte offset (\d+)")
 EXCERPT = 30  # characters of the admin's text shown around an HTML error
 
@@ -36,8 +37,9 @@ class ComposeError(Exception):
 
 
 def fill(text: str, values: dict[str, str]) -> str:
-    """Fill `{{ nama }}`, `{{ unit }}`, `{{ opd }}`; the values are escaped for HTML."""
-    return PLACEHOLDER.sub(lambda m: html.escape(values.get(m[1].lower(), ""), quote=False), text)
+    """Fill `{{ nama }}`, `{{ unit }}`, `{{ opd }}`; the values are escaped for HTML, quotes
+    too, since a placeholder may sit inside an attribute (`href='…{{ nama }}'`)."""
+    return PLACEHOLDER.sub(lambda m: html.escape(values.get(m[1].lower(), ""), quote=True), text)
 
 
 def validate(draft: Draft) -> None:

@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.reports.figures import Report, Row
 from bot.reports.words import Words
+from content.spreadsheet import texts_as_text
 
 PERCENT = "0.0%"
 INTEGER = "#,##0"
@@ -33,11 +34,8 @@ def add_sheet(
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
-        # openpyxl stores any text starting with "=" as a formula: a unit named
-        # "=HYPERLINK(...)" must stay the text it is. String cells are never evaluated.
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+    # A unit named "=HYPERLINK(...)" (or starting with + - @) stays the text it is.
+    texts_as_text(sheet.iter_rows(min_row=2))
     sheet.freeze_panes = "B2"
     for i, (fmt, width) in enumerate(zip(formats, widths, strict=True), start=1):
         letter = get_column_letter(i)

@@ -89,6 +89,22 @@ def erase_person(*, session: Session, telegram_user_id: int) -> Erased:
     session.execute(
         update(Reflection).where(col(Reflection.member_id) == member.id).values(text="")
     )
+    # The same for their own words elsewhere: the reasons of thanks they gave or received
+    # (a reason names or describes them), and their service stories, which leave the
+    # review queue. Their ideas stay as the unit's ideas: the author link goes.
+    session.execute(
+        update(Appreciation)
+        .where(
+            (col(Appreciation.giver_id) == member.id) | (col(Appreciation.receiver_id) == member.id)
+        )
+        .values(reason="")
+    )
+    session.execute(
+        update(Story)
+        .where(col(Story.author_id) == member.id)
+        .values(text="", photo_file_id=None, status="ditolak", reason=None, author_id=None)
+    )
+    session.execute(update(Idea).where(col(Idea.author_id) == member.id).values(author_id=None))
     return Erased(member=True, draft=draft is not None)
 
 

@@ -15,6 +15,7 @@ from bot.core.config import Settings
 from bot.members import privacy
 from db.engine import Database
 from db.models import (
+    Appreciation,
     AuditLog,
     Broadcast,
     Delivery,
@@ -25,6 +26,7 @@ from db.models import (
     QuizPoll,
     Reflection,
     Registration,
+    Story,
 )
 from db.queries.content import sync_bank
 from sandbox.simulation import begin, expect, register
@@ -132,6 +134,43 @@ async def active_member(bot, sandbox, kediri: Database):  # type: ignore[no-unty
 
 async def test_erasure_leaves_no_trace(bot, sandbox, settings, kediri: Database) -> None:
     user = await active_member(bot, sandbox, kediri)
+    now = datetime.now(UTC)
+
+    def community(session):  # type: ignore[no-untyped-def]
+        # Their words in the community features: a story, a thanks received, an idea.
+        member = session.exec(select(Member)).one()
+        session.add(
+            Story(
+                author_id=member.id,
+                unit_id=member.unit_id,
+                value="BP",
+                text=f"Cerita {BUDI.name}: lansia mengisi formulir di loket.",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.add(
+            Appreciation(
+                receiver_id=member.id,
+                value="KL",
+                reason=f"Terima kasih {BUDI.name} atas bantuannya.",
+                created_at=now,
+            )
+        )
+        session.add(
+            Idea(
+                author_id=member.id,
+                unit_id=member.unit_id,
+                value="KL",
+                title="Papan antrean",
+                description="Papan antrean yang mudah dibaca warga lansia.",
+                fingerprint="f",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    kediri.run_sync(community)
     before = every_row(kediri)
     assert BUDI.name in before and NIP_DIGITS in before and str(user.id) in before
     await user.send("/hapus_data")
@@ -160,6 +199,14 @@ async def test_erasure_leaves_no_trace(bot, sandbox, settings, kediri: Database)
     assert posts == ["{'text': 'Papan: Siti 120 poin'}", "{}"]
     reflections = kediri.run_sync(lambda session: list(session.exec(select(Reflection)).all()))
     assert [r.text for r in reflections] == [""]
+    # Their story leaves the queue with its words; the thanks keeps no reason; the idea
+    # stays as the unit's, without its author.
+    [story] = kediri.run_sync(lambda session: list(session.exec(select(Story)).all()))
+    assert (story.text, story.status, story.author_id) == ("", "ditolak", None)
+    [thanks] = kediri.run_sync(lambda session: list(session.exec(select(Appreciation)).all()))
+    assert thanks.reason == ""
+    [idea] = kediri.run_sync(lambda session: list(session.exec(select(Idea)).all()))
+    assert idea.author_id is None and idea.title == "Papan antrean"
 
 
 async def test_an_unfinished_draft_can_be_erased(bot, sandbox, settings, kediri) -> None:
