@@ -23,6 +23,26 @@ ROOT = Path(__file__).resolve().parent.parent
 KEDIRI = ROOT / "content" / "units" / "kota_kediri.yaml"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (`test_gw0`, ...):
+    tests truncate, migrate and even kill the connections of their database, which must not
+    reach another worker's tests."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not worker or not base:
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base.replace("postgresql+psycopg://", "postgresql://"))
+    name = f"{url.database}_{worker}"
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
+
+
 def _postgres_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if url and url.startswith("postgresql://"):
