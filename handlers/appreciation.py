@@ -4,9 +4,8 @@ why); the colleague is told in their private chat."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -16,7 +15,17 @@ from bot.core.deps import BotApp, BotContext
 from bot.ideas.rules import clean
 from bot.members import accounts
 from bot.members.accounts import MemberInfo
-from handlers.common import Button, answer, close, current_member, edit, send, user_language
+from handlers.common import (
+    Button,
+    answer,
+    close,
+    conversation,
+    current_member,
+    edit,
+    query_message,
+    send,
+    user_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +41,10 @@ def register(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(on_value, pattern=VALUE))
 
 
-def _state(ctx: BotContext) -> dict[str, Any] | None:
-    return ctx.user_data.get(KEY) if ctx.user_data is not None else None
-
-
 def composing(ctx: BotContext) -> bool:
     """Whether this person's next text is the reason for their thanks."""
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     return state is not None and state.get("step") == "reason"
-
-
-def _message(update: Update) -> Message | None:
-    query = update.callback_query
-    if query is None or not isinstance(query.message, Message):
-        return None
-    return query.message
 
 
 async def start(update: Update, ctx: BotContext) -> None:
@@ -69,7 +67,7 @@ async def start(update: Update, ctx: BotContext) -> None:
 
 async def on_who(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     lang = member.language if member else user_language(update)
     assert ctx.matches
     chosen = int(ctx.matches[0]["id"])
@@ -80,12 +78,12 @@ async def on_who(update: Update, ctx: BotContext) -> None:
     await answer(update, ctx)
     state.update(step="value", receiver=chosen)
     rows: list[list[Button]] = [[(v.name, f"apr:v:{v.code}")] for v in ctx.deps.content.values]
-    await edit(_message(update), ctx, "apr_value", lang, rows=rows)
+    await edit(query_message(update), ctx, "apr_value", lang, rows=rows)
 
 
 async def on_value(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     lang = member.language if member else user_language(update)
     assert ctx.matches
     value = ctx.matches[0]["value"]
@@ -98,14 +96,14 @@ async def on_value(update: Update, ctx: BotContext) -> None:
         await answer(update, ctx, "button_stale", lang)
         return
     await answer(update, ctx)
-    await close(_message(update), ctx)
+    await close(query_message(update), ctx)
     state.update(step="reason", value=value)
     await send(update, ctx, "apr_ask_reason", lang, limit=service.REASON_MAX)
 
 
 async def on_text(update: Update, ctx: BotContext, member: MemberInfo) -> None:
     message = update.effective_message
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     assert message is not None and state is not None and ctx.user_data is not None
     lang = member.language
     reason = clean(message.text or "")

@@ -147,3 +147,16 @@ def _answered(ctx: BotContext) -> deque[str]:
 
 def was_answered(ctx: BotContext, query_id: str) -> bool:
     return query_id in _answered(ctx)
+
+
+def query_message(update: Update) -> Message | None:
+    """The message a pressed button sits under; None when Telegram no longer shows it."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return None
+    return query.message
+
+
+def conversation(ctx: BotContext, key: str) -> dict[str, Any] | None:
+    """What a conversation keeps for this person (`user_data[key]`), while it is under way."""
+    return ctx.user_data.get(key) if ctx.user_data is not None else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InputFile, Message, Update
+from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -17,7 +17,17 @@ from bot.ideas.export import ideas_xlsx
 from bot.members import audit, units
 from bot.members.accounts import ADMIN_ROLES, MemberInfo
 from handlers.admin_common import require_admin
-from handlers.common import Button, answer, close, current_member, edit, send, user_language
+from handlers.common import (
+    Button,
+    answer,
+    close,
+    conversation,
+    current_member,
+    edit,
+    query_message,
+    send,
+    user_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +60,11 @@ def register(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(on_move, pattern=MOVE))
 
 
-def _state(ctx: BotContext) -> dict[str, Any] | None:
-    return ctx.user_data.get(KEY) if ctx.user_data is not None else None
-
-
 def composing(ctx: BotContext) -> bool:
     """Whether this person's next text belongs to an idea (its title, description, or an
     admin's reason for putting one off)."""
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     return state is not None and state.get("step") in ("title", "description", "reason")
-
-
-def _message(update: Update) -> Message | None:
-    query = update.callback_query
-    if query is None:
-        return None
-    return query.message if isinstance(query.message, Message) else None
 
 
 async def _member(update: Update, ctx: BotContext) -> MemberInfo | None:
@@ -94,7 +93,7 @@ async def start(update: Update, ctx: BotContext) -> None:
 async def on_text(update: Update, ctx: BotContext, member: MemberInfo) -> None:
     """The title, the description, or an admin's reason, as the step asks."""
     message = update.effective_message
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     assert message is not None and state is not None
     lang = member.language
     if not message.text:
@@ -127,7 +126,7 @@ async def on_text(update: Update, ctx: BotContext, member: MemberInfo) -> None:
 
 async def on_value(update: Update, ctx: BotContext) -> None:
     member = await _member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     if member is None:
         return
     assert ctx.matches
@@ -146,12 +145,12 @@ async def on_value(update: Update, ctx: BotContext) -> None:
         if unit.parent_id is not None and unit.parent_name:
             rows.append([(label("idea_target_opd", lang, name=unit.parent_name), "ide:t:o")])
     rows.append([(label("idea_target_all", lang), "ide:t:a")])
-    await edit(_message(update), ctx, "idea_ask_target", lang, rows=rows)
+    await edit(query_message(update), ctx, "idea_ask_target", lang, rows=rows)
 
 
 async def on_target(update: Update, ctx: BotContext) -> None:
     member = await _member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     if member is None:
         return
     assert ctx.matches
@@ -173,7 +172,7 @@ async def on_target(update: Update, ctx: BotContext) -> None:
         [(ctx.renderer.label("cancel", member.language), "ide:no")],
     ]
     await edit(
-        _message(update),
+        query_message(update),
         ctx,
         "idea_preview",
         member.language,
@@ -187,7 +186,7 @@ async def on_target(update: Update, ctx: BotContext) -> None:
 
 async def on_send(update: Update, ctx: BotContext) -> None:
     member = await _member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     if member is None:
         return
     assert ctx.matches and ctx.user_data is not None
@@ -197,7 +196,7 @@ async def on_send(update: Update, ctx: BotContext) -> None:
         return
     ctx.user_data.pop(KEY, None)
     await answer(update, ctx)
-    await close(_message(update), ctx)
+    await close(query_message(update), ctx)
     if ctx.matches[0]["choice"] == "no":
         await send(update, ctx, "idea_cancelled", lang)
         return
@@ -257,7 +256,7 @@ async def on_page(update: Update, ctx: BotContext) -> None:
     page = int(ctx.matches[0]["page"])
     ideas, rows = await _list_view(ctx, member, page)
     await edit(
-        _message(update), ctx, "idea_list", member.language, rows=rows, ideas=ideas, page=page
+        query_message(update), ctx, "idea_list", member.language, rows=rows, ideas=ideas, page=page
     )
 
 
@@ -282,7 +281,7 @@ async def on_vote(update: Update, ctx: BotContext) -> None:
     await answer(update, ctx, notice, lang)
     page = int(match["page"])
     ideas, rows = await _list_view(ctx, member, page)
-    await edit(_message(update), ctx, "idea_list", lang, rows=rows, ideas=ideas, page=page)
+    await edit(query_message(update), ctx, "idea_list", lang, rows=rows, ideas=ideas, page=page)
 
 
 # --- moving an idea on, and the spreadsheet (admins) ------------------------------------------
@@ -343,7 +342,7 @@ async def on_move(update: Update, ctx: BotContext) -> None:
         # The reason comes as the admin's next message.
         ctx.user_data[KEY] = {"step": "reason", "id": idea_id, "old": old}
         await answer(update, ctx)
-        await close(_message(update), ctx)
+        await close(query_message(update), ctx)
         await send(update, ctx, "idea_ask_reason", lang, id=idea_id)
         return
     await _moved(update, ctx, admin, idea_id, old, new, None)
@@ -379,7 +378,7 @@ async def _moved(
         action="idea_status",
         detail={"idea_id": idea_id, "old": old, "new": new},
     )
-    await close(_message(update), ctx)
+    await close(query_message(update), ctx)
     for person in moved.told:
         author = person.id == moved.idea.author_id
         points = rules.AUTHOR_POINTS if author else rules.HELPER_POINTS

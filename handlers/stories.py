@@ -4,9 +4,8 @@ and /cerita_tinjau for admins (approve, suggest an edit, decline; then publish).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -18,7 +17,17 @@ from bot.members import accounts, audit
 from bot.members.accounts import ADMIN_ROLES, MemberInfo
 from bot.stories import rules, service
 from handlers.admin_common import require_admin
-from handlers.common import Button, answer, close, current_member, edit, send, user_language
+from handlers.common import (
+    Button,
+    answer,
+    close,
+    conversation,
+    current_member,
+    edit,
+    query_message,
+    send,
+    user_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +49,10 @@ def register(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(on_review, pattern=REVIEW))
 
 
-def _state(ctx: BotContext) -> dict[str, Any] | None:
-    return ctx.user_data.get(KEY) if ctx.user_data is not None else None
-
-
 def composing(ctx: BotContext) -> bool:
     """Whether this person's next message is their story, or an admin's reason."""
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     return state is not None and state.get("step") in ("text", "reason")
-
-
-def _message(update: Update) -> Message | None:
-    query = update.callback_query
-    if query is None or not isinstance(query.message, Message):
-        return None
-    return query.message
 
 
 async def start(update: Update, ctx: BotContext) -> None:
@@ -70,7 +68,7 @@ async def start(update: Update, ctx: BotContext) -> None:
 async def on_message(update: Update, ctx: BotContext, member: MemberInfo) -> None:
     """The story (a text, or a photo with its caption), or an admin's reason."""
     message = update.effective_message
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     assert message is not None and state is not None and ctx.user_data is not None
     lang = member.language
     if state["step"] == "reason":
@@ -91,7 +89,7 @@ async def on_message(update: Update, ctx: BotContext, member: MemberInfo) -> Non
 
 async def on_value(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     lang = member.language if member else user_language(update)
     assert ctx.matches
     value = ctx.matches[0]["value"]
@@ -110,12 +108,12 @@ async def on_value(update: Update, ctx: BotContext) -> None:
         [(label("story_publish", lang), "cer:c:p")],
         [(label("story_internal", lang), "cer:c:i")],
     ]
-    await edit(_message(update), ctx, "story_ask_consent", lang, rows=rows)
+    await edit(query_message(update), ctx, "story_ask_consent", lang, rows=rows)
 
 
 async def on_consent(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     lang = member.language if member else user_language(update)
     assert ctx.matches
     if member is None or state is None or state.get("step") != "consent":
@@ -128,7 +126,7 @@ async def on_consent(update: Update, ctx: BotContext) -> None:
         [(ctx.renderer.label("cancel", lang), "cer:no")],
     ]
     await edit(
-        _message(update),
+        query_message(update),
         ctx,
         "story_preview",
         lang,
@@ -142,7 +140,7 @@ async def on_consent(update: Update, ctx: BotContext) -> None:
 
 async def on_submit(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
-    state = _state(ctx)
+    state = conversation(ctx, KEY)
     lang = member.language if member else user_language(update)
     assert ctx.matches
     if member is None or state is None or state.get("step") != "confirm":
@@ -151,7 +149,7 @@ async def on_submit(update: Update, ctx: BotContext) -> None:
     assert ctx.user_data is not None
     ctx.user_data.pop(KEY, None)
     await answer(update, ctx)
-    await close(_message(update), ctx)
+    await close(query_message(update), ctx)
     if ctx.matches[0]["choice"] == "no":
         await send(update, ctx, "story_cancelled", lang)
         return
@@ -209,7 +207,7 @@ async def on_review(update: Update, ctx: BotContext) -> None:
             await answer(update, ctx, "story_not_publishable", lang)
             return
         await answer(update, ctx, "story_publishing", lang)
-        await close(_message(update), ctx)
+        await close(query_message(update), ctx)
         await audit.record(
             ctx.db,
             actor_user_id=admin.telegram_user_id,
@@ -223,7 +221,7 @@ async def on_review(update: Update, ctx: BotContext) -> None:
     if status in (rules.REVISE, rules.DECLINED):
         ctx.user_data[KEY] = {"step": "reason", "id": story_id, "status": status}
         await answer(update, ctx)
-        await close(_message(update), ctx)
+        await close(query_message(update), ctx)
         await send(update, ctx, "story_ask_reason", lang, id=story_id, status=status)
         return
     await _reviewed(update, ctx, admin, story_id, status, None)
@@ -246,7 +244,7 @@ async def _reviewed(
             await send(update, ctx, "story_stale_text", lang)
         return
     await answer(update, ctx)
-    await close(_message(update), ctx)
+    await close(query_message(update), ctx)
     await audit.record(
         ctx.db,
         actor_user_id=admin.telegram_user_id,
