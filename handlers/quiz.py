@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -50,23 +51,30 @@ async def practice(update: Update, ctx: BotContext) -> None:
         await send(update, ctx, "quiz_empty", member.language)
         return
     assert update.effective_chat is not None
-    message = await send_quiz(
-        ctx.bot,
-        update.effective_chat.id,
-        quiz_payload(picked.question, picked.order),
-        ctx.renderer,
-        member.language,
-    )
-    assert message.poll is not None
-    await practice_questions.note_practice_sent(
-        ctx.db,
-        poll_id=message.poll.id,
-        member_id=member.id,
-        pick=picked,
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        day=today,
-    )
+    chat_id = update.effective_chat.id
+    recorded = ctx.deps.practice_sending[chat_id] = asyncio.Event()
+    try:
+        message = await send_quiz(
+            ctx.bot,
+            chat_id,
+            quiz_payload(picked.question, picked.order),
+            ctx.renderer,
+            member.language,
+        )
+        assert message.poll is not None
+        await practice_questions.note_practice_sent(
+            ctx.db,
+            poll_id=message.poll.id,
+            member_id=member.id,
+            pick=picked,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            day=today,
+        )
+    finally:
+        recorded.set()
+        if ctx.deps.practice_sending.get(chat_id) is recorded:
+            del ctx.deps.practice_sending[chat_id]
 
 
 async def _answer_then_stop(update: Update, ctx: BotContext) -> None:
@@ -119,6 +127,8 @@ async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> N
 # longer: a vote beyond them is forged, and is dropped before it reaches the database.
 MAX_OPTIONS = 100
 MAX_POLL_ID = 64
+# Seconds a vote waits for its practice poll to be recorded (a database outage aside).
+PRACTICE_RECORD_WAIT = 60.0
 
 
 def _answer(now: datetime, poll_id: str, user_id: object, options: object) -> Answer | None:
@@ -167,12 +177,23 @@ async def _follow_up(deps: Deps, bot: Bot, answers: list[Answer], results: list[
 
 async def _look_again(deps: Deps, answers: list[Answer], results: list[Recorded]) -> list[Recorded]:
     unknown = [i for i, r in enumerate(results) if r.result == AnswerResult.UNKNOWN_POLL]
-    if not unknown or deps.sender is None:
+    if not unknown:
         return results
+    # A practice poll is recorded just after Telegram returns it: a quick vote can come
+    # in between. (In a private chat the voter's id is the chat's.)
+    practice = [deps.practice_sending.get(answers[i].telegram_user_id) for i in unknown]
+    waits = [event.wait() for event in practice if event is not None]
+    if waits:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(PRACTICE_RECORD_WAIT):
+                await asyncio.gather(*waits)
     # The polls may have left seconds ago with their mapping still in the sender's
     # buffer, or the rest of their round may still be going out: wait until the sender
     # has written what it knows, and look again before calling them unknown.
-    await deps.sender.settle_polls(answers[i].poll_id for i in unknown)
+    if deps.sender is not None:
+        await deps.sender.settle_polls(answers[i].poll_id for i in unknown)
+    elif not waits:
+        return results
     again = await deps.answers.record([answers[i] for i in unknown])
     results = list(results)
     for i, recorded in zip(unknown, again, strict=True):

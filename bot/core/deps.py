@@ -79,6 +79,9 @@ class Deps:
     ranking_asked: dict[int, float] = field(default_factory=dict)
     # Votes taken from getUpdates responses and still being recorded (bot/app/votes.py).
     vote_tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Practice polls (/kuis) sent but not yet recorded, by chat: a quick vote arriving in
+    # between waits for the record instead of being taken for a vote on an unknown poll.
+    practice_sending: dict[int, asyncio.Event] = field(default_factory=dict)
 
 
 # Per-user and per-chat state PTB keeps for the handlers (a broadcast being composed,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from sqlmodel import select
 
+from bot.quiz import practice as practice_questions
 from db.engine import Database
 from db.models import Member, QuestionRow, QuizAnswer, QuizPoll
 from db.queries.content import sync_bank
@@ -101,7 +105,31 @@ async def test_answers_to_unknown_polls_and_from_strangers_are_ignored(
     # A stranger cannot vote in someone's private poll in Telegram; the bot would ignore it
     # anyway (checked in db.queries.quiz). The member's own vote still counts once.
     await user.answer_poll(poll, [0])
-    await eventually(lambda: len(answers(kediri)) == 1)
+    await eventually(lambda: len(answers(kediri)) == 1, within=15)
+
+
+async def test_a_vote_faster_than_the_polls_record_still_counts(
+    member, kediri: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poll reaches the member before the bot has stored it (a slow database): the
+    vote that comes in between is kept until the poll is known, not dropped as unknown."""
+    user = member
+    recording = practice_questions.note_practice_sent
+    voted = asyncio.Event()
+
+    async def slow_record(*args: Any, **kwargs: Any) -> None:
+        await voted.wait()
+        await asyncio.sleep(0.5)  # the vote has reached the bot and found no poll
+        await recording(*args, **kwargs)
+
+    monkeypatch.setattr(practice_questions, "note_practice_sent", slow_record)
+    await user.send("/kuis")
+    poll = await quiz_poll(user)
+    await user.answer_poll(poll, [0])
+    voted.set()
+    await eventually(lambda: len(answers(kediri)) == 1, within=15)
+    [answer] = answers(kediri)
+    assert answer.poll_id == poll.poll["id"]
 
 
 async def test_forged_votes_are_dropped_and_the_real_one_counts(
