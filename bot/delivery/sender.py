@@ -16,9 +16,11 @@ State machine of a delivery row (table `delivery`)::
 A row is marked `sending` (committed) only once its request may leave: the sender first
 waits for the row's rate-limit slot, then claims the row, then writes the request at once.
 Claims are committed in groups (every row whose slot came while the previous commit ran,
-so one row at 30/s, a handful at paid rates), never ahead of their slots. A kill can
-therefore strand only the rows of the last commit that had not been written yet, instead
-of every row claimed in advance and still waiting for its slot. (A hook in the HTTP client
+so one row at 30/s, a handful at paid rates), never ahead of their slots. A claim does not
+hold an in-flight place while its commit runs: a few rows (a quarter of MAX_IN_FLIGHT) are
+claimed while the in-flight places are busy writing, and each takes a place as one frees.
+A kill can therefore strand only those few rows claimed and not yet written, instead of
+every row claimed in advance and still waiting for its slot. (A hook in the HTTP client
 that marks the row as its bytes go out would be closer still, but it would have to write
 to the database from inside the request, blocking it; a commit just before is as close as
 we can get without making the write itself depend on the database.)
@@ -95,6 +97,14 @@ FLUSH_ROWS = 200
 # An outage is probed after 1 s, then at twice the last interval, at most a minute apart.
 PROBE_FIRST = 1.0
 PROBE_MAX = 60.0
+# A quarter of MAX_IN_FLIGHT claimed ahead covers a claim's commit at paid rates.
+CLAIM_AHEAD_SHARE = 4
+
+
+def claim_ahead(max_in_flight: int) -> int:
+    """How many rows may be claimed ahead of an in-flight place."""
+    return max(1, max_in_flight // CLAIM_AHEAD_SHARE)
+
 
 # (session, [(row, messages as dicts)]) run in the transaction that records them, e.g. to
 # remember which poll went to whom.
@@ -171,6 +181,10 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(self.limits.max_in_flight)
+        # Rows being claimed, or claimed and waiting for an in-flight place: enough to keep
+        # the in-flight places busy through a claim's commit, few enough that a kill
+        # strands only these (see the module's docstring).
+        self._ahead = asyncio.Semaphore(claim_ahead(self.limits.max_in_flight))
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claims = Claims(db)
         # Rows launched but not yet recorded: never launch twice. Their chats too: one
@@ -282,13 +296,13 @@ class Sender:
                 await _wait(self._wake, self.poll_interval if not rows else 0.05)
 
     async def _launch(self, row: DueRow) -> int:
-        """Wait for the row's slot (an in-flight place and its rate-limit turn), then hand
-        it to a task that claims it and writes its request at once."""
-        await self._slots.acquire()
+        """Wait for the row's slot (a place among the rows being claimed and its rate-limit
+        turn), then hand it to a task that claims it and writes its request."""
+        await self._ahead.acquire()
         ticket = await self.pacer.send_slot(row.chat_id, paid=row.paid)
         if self.outage is not None or self._stopping:
             ticket.done()  # counted as sent for a second; nothing left
-            self._slots.release()
+            self._ahead.release()
             return 0
         self._launched.add(row.id)
         self._busy_chats.add(row.chat_id)
@@ -298,10 +312,19 @@ class Sender:
         return 1
 
     async def _send_claimed(self, row: DueRow, ticket: Ticket) -> None:
+        """Claim, then take an in-flight place, then write. The claim's commit runs while
+        other requests are on the wire, and a claimed row gives up its place among the
+        claims only once it has an in-flight place: at most `_ahead`'s rows are ever
+        claimed and not yet written."""
         recorded = False
+        ahead, writing = True, False
         try:
             if not await self._claims.claim(row.id):
                 return  # cancelled meanwhile, or the claim was not written: still pending
+            await self._slots.acquire()
+            writing = True
+            self._ahead.release()
+            ahead = False
             ticket.leaving()
             outcome = await self._send(row, ticket)
             self._results.append((row, outcome))
@@ -310,7 +333,10 @@ class Sender:
                 self._results_ready.set()
         finally:
             ticket.done()  # done already when its answer came, unless it never left
-            self._slots.release()
+            if ahead:
+                self._ahead.release()
+            if writing:
+                self._slots.release()
             self._busy_chats.discard(row.chat_id)
             if not recorded:
                 self._launched.discard(row.id)
@@ -334,7 +360,7 @@ class Sender:
                     self._polls_pending[poll_id] = asyncio.Event()
                     self._row_polls.setdefault(row.id, []).append(poll_id)
         except RetryAfter as exc:
-            seconds = _seconds(exc._retry_after)  # the public one warns of a type change
+            seconds = retry_seconds(exc._retry_after)  # the public one warns of a type change
             self._flooded(row.chat_id, seconds)
             if row.attempts >= MAX_RATE_RETRIES or sent:
                 return self._failed(row, "429 too many times" if not sent else "partly sent")
@@ -550,7 +576,7 @@ def _uncertain(exc: NetworkError) -> str:
     return f"may have arrived: {kind}"
 
 
-def _seconds(value: timedelta | float) -> float:
+def retry_seconds(value: timedelta | float) -> float:
     # A timedelta in PTB 22.2 and later, a number of seconds before.
     if isinstance(value, timedelta):
         return value.total_seconds()
