@@ -18,12 +18,12 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # The project itself, without the dev extra (tests and linters stay out of the image).
-COPY pyproject.toml README.md /src/
+COPY pyproject.toml README.md constraints.txt /src/
 COPY bot /src/bot
 COPY handlers /src/handlers
 COPY content /src/content
 COPY db /src/db
-RUN pip install /src && rm -rf /src
+RUN pip install -c /src/constraints.txt /src && rm -rf /src
 
 # A user of its own: the bot needs no root. /app/data holds a SQLite database if
 # DATABASE_URL names none; /app/backups is where compose.yaml mounts the backup volume
