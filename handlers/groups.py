@@ -17,6 +17,7 @@ from bot.boards import groups
 from bot.core.deps import BotApp, BotContext
 from bot.members import accounts, audit, units
 from bot.members.accounts import ADMIN_ROLES
+from bot.programme import slots
 from handlers import scores
 from handlers.common import HTML, answer, current_member, edit, keyboard, send
 
@@ -129,7 +130,9 @@ async def link_group(update: Update, ctx: BotContext) -> None:
     if words and programme_admin:
         found = await units.search(ctx.db, words=words[:4], leaves_only=False)
         if len(found) != 1:
-            await send(update, ctx, "group_link_which", LANG, count=len(found))
+            await send(
+                update, ctx, "group_link_which", LANG, count=len(found), bot=ctx.deps.bot_username
+            )
             return
         unit_id = found[0].id
     current = await groups.group_of(ctx.db, unit_id=unit_id)
@@ -140,7 +143,7 @@ async def link_group(update: Update, ctx: BotContext) -> None:
     result = await groups.link(
         ctx.db, unit_id=unit_id, chat_id=chat.id, actor_user_id=user.id, via=via
     )
-    await send(update, ctx, "group_linked", LANG, unit=result.unit_name)
+    await send(update, ctx, "group_linked", LANG, **await _linked(ctx, result.unit_name))
     if result.previous_chat_id is not None:
         await _tell_moved(ctx, result.unit_name, result.previous_chat_id, chat.title, by_admin=True)
 
@@ -229,7 +232,9 @@ async def on_link_answer(update: Update, ctx: BotContext) -> None:
         group=request.new_title,
         by_admin=False,
     )
-    await _send_quietly(ctx, request.new_chat_id, "group_linked", unit=result.unit_name)
+    await _send_quietly(
+        ctx, request.new_chat_id, "group_linked", **await _linked(ctx, result.unit_name)
+    )
     await _tell_admins(ctx, result.unit_name, request.new_title, by_admin=False)
 
 
@@ -253,6 +258,13 @@ async def _tell_admins(ctx: BotContext, unit: str, new_title: str, *, by_admin: 
             group=new_title,
             by_admin=by_admin,
         )
+
+
+async def _linked(ctx: BotContext, unit: str) -> dict[str, object]:
+    """What a newly linked group is told: when its board comes (as /jadwal has it now) and
+    the command to see it at once in this group."""
+    board = await slots.slot(ctx.db, key=slots.LEADERBOARD)
+    return {"unit": unit, "board": board, "bot": ctx.deps.bot_username}
 
 
 async def _send_quietly(

@@ -155,7 +155,7 @@ async def _show_slot(
         rows = [hours[i : i + 4] for i in range(0, len(hours), 4)]
         rows.append([(ctx.renderer.label("prg_back", lang), f"prg:s:{key}")])
     elif picker == "minute" and hour is not None:
-        rows = [[(f"{hour:02d}:{m:02d}", f"prg:t:{key}:{hour:02d}{m:02d}") for m in MINUTES]]
+        rows = [[(f"{hour:02d}.{m:02d}", f"prg:t:{key}:{hour:02d}{m:02d}") for m in MINUTES]]
         rows.append([(ctx.renderer.label("prg_back", lang), f"prg:h:{key}")])
     else:
         rows = _editor_rows(ctx, lang, slot)

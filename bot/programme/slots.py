@@ -9,6 +9,7 @@ from db.queries import programme as queries
 
 # Handlers use these from here, never from db.
 from db.queries.programme import DAILY as DAILY
+from db.queries.programme import LEADERBOARD as LEADERBOARD
 from db.queries.programme import QUIZ as QUIZ
 from db.queries.programme import Slot as Slot
 

@@ -44,7 +44,10 @@ async def linked_real_group(bot, sandbox):  # type: ignore[no-untyped-def]
     await real.add(eve)
     await real.add_bot()
     await budi.send_in(real, f"/daftarkan_grup@{bot.bot.username}")
-    await expect(real, "Puskesmas Sukorame")
+    linked = await expect(real, "Puskesmas Sukorame")
+    # When the board comes, as /jadwal has it, and the command that works in this group.
+    assert "setiap Jumat pukul 15.00 waktu setempat" in linked.text
+    assert f"/peringkat@{bot.bot.username} di grup ini" in linked.text
     own = sandbox.group("Grup Eva")
     await own.add(eve, admin=True)
     await own.add_bot()
@@ -146,6 +149,10 @@ async def test_a_programme_admin_moves_it_and_the_old_group_is_told(
     new = sandbox.group("Grup Baru Puskesmas")
     await new.add(hr, admin=True)
     await new.add_bot()
+    await hr.send_in(new, f"/daftarkan_grup@{bot.bot.username} PKM")
+    which = await expect(new, "cocok dengan")  # many units: nothing linked, an example
+    assert f"/daftarkan_grup@{bot.bot.username} DISKOMINFO" in which.text
+    assert sukorame_group(kediri) == real.chat_id
     await hr.send_in(new, f"/daftarkan_grup@{bot.bot.username} PKM-SUKORAME")
     await expect(new, "sekarang menampilkan papan")
     moved = await expect(real, "tidak lagi dikirim ke grup ini")

@@ -139,8 +139,8 @@ async def test_editing_the_quiz_slot_is_stored_audited_and_replanned(
     assert hours.buttons[0] == ["05", "06", "07", "08"] and hours.buttons[3][-1] == "20"
     await admin.press(hours, "14")
     minutes = await expect(admin, "Jam 14, pilih menitnya")
-    assert minutes.buttons[0] == ["14:00", "14:15", "14:30", "14:45"]
-    query_id = await admin.press(minutes, "14:45")
+    assert minutes.buttons[0] == ["14.00", "14.15", "14.30", "14.45"]
+    query_id = await admin.press(minutes, "14.45")
     assert "Tersimpan" in (await sandbox.wait_callback_answer(query_id))["text"]
     editor = await expect(admin, "Jam 14.45 waktu setempat tiap unit")
     assert slot_row(kediri, "kuis")["time"] == "14:45"
