@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -260,7 +261,7 @@ async def _tell_admins(ctx: BotContext, unit: str, new_title: str, *, by_admin: 
         )
 
 
-async def _linked(ctx: BotContext, unit: str) -> dict[str, object]:
+async def _linked(ctx: BotContext, unit: str) -> dict[str, Any]:
     """What a newly linked group is told: when its board comes (as /jadwal has it now) and
     the command to see it at once in this group."""
     board = await slots.slot(ctx.db, key=slots.LEADERBOARD)
