@@ -746,7 +746,7 @@ def _unit_head_variants() -> dict[str, list[dict[str, Any]]]:
             {"unit": unit, "current": member},
             {"unit": replace(unit, parent_name=None), "current": None},
         ],
-        "kpu_no_member": [{"query": HOSTILE[:64]}],
+        "kpu_no_member": [{"query": HOSTILE[:64]}, {"query": ""}],
         "kpu_choose": [{"query": HOSTILE[:64]}],
         "kpu_done": [
             {"unit": unit, "member": member, "named": True},

@@ -48,9 +48,10 @@ def register(app: BotApp) -> None:
 
 
 def composing(ctx: BotContext) -> bool:
-    """Whether this admin's next text is the name of the head they are looking for."""
+    """Whether this admin's next text is the name of the head they are looking for (again,
+    when the matches shown were not the person)."""
     state = conversation(ctx, KEY)
-    return state is not None and state.get("step") == "name"
+    return state is not None and state.get("step") in ("name", "pick")
 
 
 async def start(update: Update, ctx: BotContext) -> None:
@@ -116,6 +117,7 @@ async def on_text(update: Update, ctx: BotContext, admin: MemberInfo) -> None:
     # Names only: a Telegram id would also find people the admin never saw by name.
     found = [] if not text or text.isdigit() else await accounts.search(ctx.db, text=text)
     if not found:
+        state.update(step="name")
         await send(update, ctx, "kpu_no_member", admin.language, query=text)
         return
     state.update(step="pick", ids=[m.id for m in found])

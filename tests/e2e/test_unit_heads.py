@@ -100,8 +100,11 @@ def _stories(db: Database) -> list[Story]:
     return db.run_sync(lambda session: list(session.exec(select(Story).order_by(Story.id)).all()))
 
 
-async def name_head(admin: SimUser, db: Database, unit_id: int, name: str) -> None:
-    """/kepala_unit with the unit's name, then the head's name typed and picked."""
+async def name_head(
+    admin: SimUser, db: Database, unit_id: int, name: str, *, first_try: str | None = None
+) -> None:
+    """/kepala_unit with the unit's name, then the head's name typed (after `first_try`,
+    which finds nobody) and picked."""
     unit = db.run_sync(get_unit, unit_id=unit_id)
     assert unit is not None
     await admin.send(f"/kepala_unit {unit.name}")
@@ -110,6 +113,9 @@ async def name_head(admin: SimUser, db: Database, unit_id: int, name: str) -> No
         await admin.press(reply, next(b for row in reply.buttons for b in row if unit.name in b))
         reply = await expect(admin, "Ketik nama")
     assert "Ketik nama" in (reply.text or "") and unit.name in (reply.text or "")
+    if first_try is not None:
+        await admin.send(first_try)
+        await expect(admin, "Tidak ada anggota terdaftar yang namanya cocok")
     await admin.send(name)
     choose = await expect(admin, "Pilih kepala unitnya")
     await admin.press(choose, next(b for row in choose.buttons for b in row if name in b))
@@ -135,7 +141,7 @@ async def test_a_unit_head_moves_their_units_ideas_and_nobody_elses(
     assert [r.allowed for r in _audit(kediri, "unit_head")] == [False]
     await admin.send("/kepala_unit tidak ada unit bernama begini")
     await expect(admin, "Tidak ada OPD atau unit kerja yang cocok")
-    await name_head(admin, kediri, mine, "Hana")
+    await name_head(admin, kediri, mine, "Hana", first_try="<b>Zzz</b>")
     told = await expect(hana, "Anda ditunjuk sebagai")
     assert "/cerita_tinjau" in (told.text or "")
     [named] = _audit(kediri, "unit_head_set")
