@@ -1,7 +1,8 @@
 """Bench: ideas and appreciation at a city-and-more size, 300 units, 50,000 members, 20,000
 ideas, 250,000 supports and offers to help and 250,000 appreciations, on SQLite and on
-PostgreSQL. Target: a member's `/ide_daftar` page and a unit's weekly digest in at most
-100 ms each (warm median over 30 random units; the worst is printed too).
+PostgreSQL. Target: a member's `/ide_daftar` page and a unit's weekly digest (its ideas,
+the thanks shown, and the counts across units and generations) in at most 100 ms each
+(warm median over 30 random units; the worst is printed too).
 
     python -m bench.ideas [--members 50000] [--ideas 20000] [--votes 500000]
 """
@@ -25,7 +26,8 @@ from bench.leaderboard import TZ, generate, load_small
 from bot.ideas import rules
 from db.engine import Database
 from db.models import Appreciation, Idea, IdeaVote
-from db.queries.ideas import ideas_for
+from db.queries.appreciation import crossings_since, shown_this_week
+from db.queries.ideas import help_crossings_since, ideas_for
 from db.queries.units import get_unit
 
 TARGET_MS = 100.0
@@ -80,9 +82,17 @@ def load(db: Database, members: int, ideas: int, votes: int) -> tuple[list[int],
             strict=True,
         )
     }
+    # Spread over the 26 weeks, like the ideas: the digest counts the last week's help.
+    vote_seconds = rng.integers(0, 26 * 7 * 86400, size=len(pairs)).tolist()
     vote_rows = [
-        {"idea_id": idea_ids[i], "member_id": ids.members[m], "kind": k, "created_at": start}
-        for i, m, k in pairs
+        {
+            "idea_id": idea_ids[i],
+            "member_id": ids.members[m],
+            "kind": k,
+            "created_at": start + timedelta(seconds=int(t)),
+            "cross_generation": (i + m) % 3 == 0 if k == "help" else None,
+        }
+        for (i, m, k), t in zip(pairs, vote_seconds, strict=True)
     ]
     givers = rng.integers(0, members, size=votes - half).tolist()
     receivers = rng.integers(0, members, size=votes - half).tolist()
@@ -90,13 +100,21 @@ def load(db: Database, members: int, ideas: int, votes: int) -> tuple[list[int],
         {
             "giver_id": ids.members[g],
             "receiver_id": ids.members[r],
+            "giver_unit_id": int(unit_of[g]),
+            "receiver_unit_id": int(unit_of[r]),
             "value": VALUES[g % 7],
             "reason": "Terima kasih atas bantuannya.",
             "weight": 1.0,
             "points": 2,
-            "created_at": start + timedelta(seconds=g),
+            "cross_generation": (g + r) % 3 == 0,
+            "created_at": start + timedelta(seconds=int(t)),
         }
-        for g, r in zip(givers, receivers, strict=True)
+        for g, r, t in zip(
+            givers,
+            receivers,
+            rng.integers(0, 26 * 7 * 86400, size=votes - half).tolist(),
+            strict=True,
+        )
     ]
     with db.engine.begin() as conn:
         for table, rows in ((IdeaVote, vote_rows), (Appreciation, thanks)):
@@ -127,6 +145,11 @@ def measure(name: str, url: str, units: list[int]) -> tuple[dict[str, Any], bool
                 statuses=[rules.DONE],
                 limit=10,
             )
+            # The rest of the Friday post: the unit's thanks shown, and its week of thanks
+            # and help across units and generations.
+            db.run_sync(shown_this_week, unit_ids=[unit_id], since=week_ago)
+            db.run_sync(crossings_since, unit_ids=[unit_id], since=week_ago)
+            db.run_sync(help_crossings_since, unit_ids=[unit_id], since=week_ago)
             digest = (now() - started) * 1000
         pages.append(page)
         digests.append(digest)

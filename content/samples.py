@@ -591,6 +591,20 @@ class _Story:
     consent_others: bool = True
 
 
+@dataclass(frozen=True)
+class _Crossings:
+    thanks: int = 120000
+    thanks_cross_unit: int = 60000
+    thanks_cross_generation: int = 30000
+    help: int = 90000
+    help_cross_unit: int = 4000
+    help_cross_generation: int = 2000
+
+    @property
+    def any(self) -> bool:
+        return bool(self.thanks or self.help)
+
+
 def _idea_variants() -> dict[str, list[dict[str, Any]]]:
     idea, done = _Idea(), _Idea(status="terealisasi", reason=None, target_name=None)
     story = _Story()
@@ -639,8 +653,22 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
                 "realised": [done] * 5,
                 "stories": [HOSTILE] * 10,
                 "thanks": [(HOSTILE, LONG[:50], "KL")] * 8,
+                "crossing": _Crossings(),
             },
-            {"ideas": [], "realised": [], "stories": [], "thanks": [(HOSTILE, HOSTILE, "BP")]},
+            {
+                "ideas": [],
+                "realised": [],
+                "stories": [],
+                "thanks": [(HOSTILE, HOSTILE, "BP")],
+                "crossing": _Crossings(help=0, help_cross_unit=0, help_cross_generation=0),
+            },
+            {
+                "ideas": [],
+                "realised": [],
+                "stories": [],
+                "thanks": [],
+                "crossing": _Crossings(thanks=0, thanks_cross_unit=0, thanks_cross_generation=0),
+            },
         ],
         "story_ask": [{"limit": 1000}],
         "story_invalid": [{"length": 5, "photo": True}, {"length": 5000, "photo": False}],
@@ -657,15 +685,24 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
         ],
         "story_cancelled": [{}],
         "story_submitted": [{"id": 12345}],
-        "story_none": [{}],
         "story_review": [
             {"story": story, "value": "Berorientasi Pelayanan", "waiting": 120},
             {"story": internal, "value": HOSTILE, "waiting": 1},
         ],
         "story_ask_reason": [{"id": 1, "status": "perbaiki"}, {"id": 2, "status": "ditolak"}],
         "story_reviewed": [
-            {"story": story, "channel": False},
-            {"story": internal, "channel": True},
+            {"story": story, "channel": False, "head": False},
+            {"story": internal, "channel": True, "head": False},
+            {"story": story, "channel": True, "head": True},
+        ],
+        "story_none": [{"head": True}, {"head": False}],
+        "story_to_publish": [
+            {"story": story, "head": LONG, "value": "Berorientasi Pelayanan"},
+            {
+                "story": replace(story, author_name=None, photo_file_id=None),
+                "head": HOSTILE,
+                "value": HOSTILE,
+            },
         ],
         "story_stale_text": [{}],
         "story_status": [
@@ -698,7 +735,42 @@ def _idea_variants() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-SAMPLES = {**_variants(), **_programme_variants(), **_idea_variants()}
+@dataclass(frozen=True)
+class _Head:
+    unit_id: int = 1
+    unit_name: str = LONG[:100]
+    member_id: int = 2
+    member_name: str = LONG[:100]
+
+
+def _unit_head_variants() -> dict[str, list[dict[str, Any]]]:
+    unit, member = SampleUnit(), SampleMember(full_name=LONG[:100])
+    return {
+        "kpu_list": [{"heads": [_Head()] * 50}, {"heads": []}],
+        "kpu_units": [
+            {"query": HOSTILE[:64], "results": [unit]},
+            {"query": HOSTILE[:64], "results": []},
+        ],
+        "kpu_ask_name": [
+            {"unit": unit, "current": member},
+            {"unit": replace(unit, parent_name=None), "current": None},
+        ],
+        "kpu_no_member": [{"query": HOSTILE[:64]}, {"query": ""}],
+        "kpu_choose": [{"query": HOSTILE[:64]}],
+        "kpu_done": [
+            {"unit": unit, "member": member, "named": True},
+            {"unit": unit, "member": member, "named": False},
+        ],
+        "kpu_told": [{"unit": unit, "named": True}, {"unit": unit, "named": False}],
+    }
+
+
+SAMPLES = {
+    **_variants(),
+    **_programme_variants(),
+    **_idea_variants(),
+    **_unit_head_variants(),
+}
 
 
 def samples_for(name: str) -> list[dict[str, Any]]:

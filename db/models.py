@@ -485,6 +485,8 @@ class Idea(SQLModel, table=True):
     __table_args__ = (
         Index("ix_idea_target_created", "target_unit_id", "created_at"),
         Index("ix_idea_author_created", "author_id", "created_at"),
+        # The Friday post counts the help offered on the ideas written in a unit.
+        Index("ix_idea_unit_created", "unit_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -526,6 +528,9 @@ class IdeaVote(SQLModel, table=True):
     )
     kind: str = Field(sa_column=Column(String(8), primary_key=True))  # support | help
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # For an offer of help, when both NIPs are known: the helper's generation differs from
+    # the author's. Never the birth years.
+    cross_generation: bool | None = Field(default=None)
 
 
 class Appreciation(SQLModel, table=True):
@@ -536,6 +541,8 @@ class Appreciation(SQLModel, table=True):
     __table_args__ = (
         Index("ix_appreciation_giver_created", "giver_id", "created_at"),
         Index("ix_appreciation_receiver_created", "receiver_id", "created_at"),
+        # The Friday post: the week's thanks received in a unit.
+        Index("ix_appreciation_receiver_unit_created", "receiver_unit_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -584,6 +591,22 @@ class Story(SQLModel, table=True):
     broadcast_id: int | None = Field(default=None)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class UnitHead(SQLModel, table=True):
+    """The head of a unit (kepala unit), named by an admin: moves the ideas addressed to
+    their unit and reviews the stories of its members (an OPD's head: its unit kerja too).
+    One head per unit; a person may head more than one."""
+
+    __tablename__ = "unit_head"
+
+    unit_id: int = Field(
+        sa_column=Column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
+    )
+    member_id: int = Field(
+        sa_column=Column(ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -17,6 +17,7 @@ from telegram.ext import CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext, Deps
 from bot.core.render import LANGUAGES, Renderer
+from bot.members import unit_heads
 from bot.members.accounts import MemberInfo, Role
 from handlers.common import current_member, send, user_language
 
@@ -57,8 +58,11 @@ ADMIN_COMMANDS = [
     "soal_template",
     "soal_ekspor",
     "admin_daftar",
+    "kepala_unit",
     "audit",
 ]
+# A unit head (named by an admin) reviews their unit's stories; ideas move from /ide_daftar.
+HEAD_COMMANDS = ["cerita_tinjau"]
 SUPERADMIN_COMMANDS = ["admin_tambah", "admin_hapus"]
 GROUP_COMMANDS = ["bantuan"]
 
@@ -67,20 +71,21 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("bantuan", help_command, filters=filters.ChatType.PRIVATE))
 
 
-def commands_for(member: MemberInfo | None) -> list[str]:
+def commands_for(member: MemberInfo | None, *, head: bool = False) -> list[str]:
     if member is None:
         return GUEST_COMMANDS
     if member.role == Role.SUPERADMIN:
         return MEMBER_COMMANDS + ADMIN_COMMANDS + SUPERADMIN_COMMANDS
     if member.role == Role.ADMIN:
         return MEMBER_COMMANDS + ADMIN_COMMANDS
-    return MEMBER_COMMANDS
+    return MEMBER_COMMANDS + (HEAD_COMMANDS if head else [])
 
 
 async def help_command(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     lang = member.language if member else user_language(update)
-    names = commands_for(member)
+    head = member is not None and await unit_heads.is_head(ctx.db, member)
+    names = commands_for(member, head=head)
     commands = [(name, ctx.renderer.label(f"cmd_{name}", lang)) for name in names]
     await send(update, ctx, "help", lang, commands=commands, member=member)
 
@@ -105,13 +110,14 @@ async def set_default_menus(bot: Bot, deps: Deps) -> None:
         )
 
 
-async def set_member_menu(bot: Bot, deps: Deps, member: MemberInfo) -> None:
-    """Admins see their commands in their own chat's menu; members see the default."""
-    if member.role not in (Role.ADMIN, Role.SUPERADMIN) or not ADMIN_COMMANDS:
+async def set_member_menu(bot: Bot, deps: Deps, member: MemberInfo, *, head: bool = False) -> None:
+    """Admins and unit heads see their commands in their own chat's menu; members see the
+    default."""
+    if member.role not in (Role.ADMIN, Role.SUPERADMIN) and not head:
         return
     # A menu is a convenience; never let it break registration.
     with contextlib.suppress(TelegramError):
         await bot.set_my_commands(
-            _menu(deps.renderer, commands_for(member), member.language),
+            _menu(deps.renderer, commands_for(member, head=head), member.language),
             scope=BotCommandScopeChat(member.chat_id),
         )

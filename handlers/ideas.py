@@ -1,5 +1,6 @@
 """/ide (give an idea: title, description, value, for whom, confirm), /ide_daftar (support,
-offer help, and for admins move an idea on), and the reason typed when an idea is put off."""
+offer help, and for admins and the head of the idea's unit move it on), and the reason typed
+when an idea is put off."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.core.deps import BotApp, BotContext
 from bot.ideas import rules, service
 from bot.ideas.export import ideas_xlsx
-from bot.members import audit, units
+from bot.members import audit, unit_heads, units
 from bot.members.accounts import ADMIN_ROLES, MemberInfo
 from handlers.admin_common import require_admin
 from handlers.common import (
@@ -221,13 +222,14 @@ async def _list_view(
     ideas = await service.page_for(ctx.deps, member, page)
     label = ctx.renderer.label
     lang = member.language
+    headed = await unit_heads.units_headed(ctx.db, member)
     rows: list[list[Button]] = []
     for i in ideas:
         row: list[Button] = []
         if i.status in rules.OPEN and i.author_id != member.id:
             row.append((label("idea_support", lang, id=i.id, n=i.supports), f"ide:s:{i.id}:{page}"))
             row.append((label("idea_help", lang, id=i.id, n=i.helpers), f"ide:h:{i.id}:{page}"))
-        if member.role in ADMIN_ROLES:
+        if member.role in ADMIN_ROLES or i.target_unit_id in headed:
             row.append((label("idea_manage", lang, id=i.id), f"ide:m:{i.id}"))
         rows.append(row)
     nav: list[Button] = []
@@ -284,7 +286,7 @@ async def on_vote(update: Update, ctx: BotContext) -> None:
     await edit(query_message(update), ctx, "idea_list", lang, rows=rows, ideas=ideas, page=page)
 
 
-# --- moving an idea on, and the spreadsheet (admins) ------------------------------------------
+# --- moving an idea on (admins, unit heads), and the spreadsheet (admins) ---------------------
 
 
 async def export(update: Update, ctx: BotContext) -> None:
@@ -304,12 +306,40 @@ async def export(update: Update, ctx: BotContext) -> None:
     )
 
 
+async def _mover(
+    update: Update, ctx: BotContext, idea_id: int, action: str
+) -> tuple[MemberInfo, service.IdeaInfo | None] | None:
+    """Who may move this idea on: an admin, or the head of the unit it is for. Anyone else
+    is refused politely and the attempt audited; a stranger hears that only members may."""
+    member = await current_member(update, ctx)
+    if member is not None:
+        idea = await service.idea(ctx.deps, idea_id)
+        if member.role in ADMIN_ROLES or (
+            idea is not None and await unit_heads.may_review(ctx.db, member, idea.target_unit_id)
+        ):
+            return member, idea
+    user_id = update.effective_user.id if update.effective_user else None
+    await audit.record(
+        ctx.db,
+        actor_user_id=user_id,
+        action=action,
+        detail={"refused": "not admin or head of the idea's unit", "idea_id": idea_id},
+        allowed=False,
+    )
+    log.warning("refused %s for someone who may not move this idea", action)
+    if member is None:
+        await answer(update, ctx, "idea_members_only", user_language(update))
+    else:
+        await send_notice(update, ctx, "idea_move_refused", member.language)
+    return None
+
+
 async def on_manage(update: Update, ctx: BotContext) -> None:
-    admin = await require_admin(update, ctx, "idea_manage")
-    if admin is None:
-        return
     assert ctx.matches
-    idea = await service.idea(ctx.deps, int(ctx.matches[0]["id"]))
+    allowed = await _mover(update, ctx, int(ctx.matches[0]["id"]), "idea_manage")
+    if allowed is None:
+        return
+    admin, idea = allowed
     if idea is None:
         await answer(update, ctx, "button_stale", admin.language)
         return
@@ -328,12 +358,13 @@ async def on_manage(update: Update, ctx: BotContext) -> None:
 
 
 async def on_move(update: Update, ctx: BotContext) -> None:
-    admin = await require_admin(update, ctx, "idea_move")
-    if admin is None:
-        return
     assert ctx.matches and ctx.user_data is not None
     match = ctx.matches[0]
     idea_id, old, new = int(match["id"]), CODES[match["old"]], CODES[match["new"]]
+    allowed = await _mover(update, ctx, idea_id, "idea_move")
+    if allowed is None:
+        return
+    admin, _ = allowed
     lang = admin.language
     if new not in rules.MOVES.get(old, ()):
         await answer(update, ctx, "button_unknown", lang)
@@ -353,7 +384,8 @@ async def _put_off(
 ) -> None:
     assert ctx.user_data is not None
     ctx.user_data.pop(KEY, None)
-    if admin.role not in ADMIN_ROLES:
+    # Asked again: a head may have been removed since they pressed the button.
+    if await _mover(update, ctx, state["id"], "idea_move") is None:
         return
     await _moved(update, ctx, admin, state["id"], state["old"], rules.DECLINED, reason)
 
@@ -376,7 +408,12 @@ async def _moved(
         ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="idea_status",
-        detail={"idea_id": idea_id, "old": old, "new": new},
+        detail={
+            "idea_id": idea_id,
+            "old": old,
+            "new": new,
+            "as": "admin" if admin.role in ADMIN_ROLES else "unit_head",
+        },
     )
     await close(query_message(update), ctx)
     for person in moved.told:

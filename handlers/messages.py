@@ -8,7 +8,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.core.deps import BotApp, BotContext
 from bot.members import accounts
 from bot.members.accounts import ADMIN_ROLES
-from handlers import appreciation, broadcast, ideas, reflections, registration, stories
+from handlers import (
+    appreciation,
+    broadcast,
+    ideas,
+    reflections,
+    registration,
+    stories,
+    unit_heads,
+)
 from handlers.common import answer, current_member, send, user_language
 
 
@@ -32,6 +40,9 @@ async def on_message(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     if member is not None and member.role in ADMIN_ROLES and broadcast.composing(ctx):
         await broadcast.on_admin_message(update, ctx, member)
+        return
+    if member is not None and member.role in ADMIN_ROLES and unit_heads.composing(ctx):
+        await unit_heads.on_text(update, ctx, member)
         return
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
@@ -61,10 +72,10 @@ async def unknown_command(update: Update, ctx: BotContext) -> None:
 
 
 async def cancel(update: Update, ctx: BotContext) -> None:
-    """/batal: abandon whatever is being written (an idea, a thanks, a story)."""
+    """/batal: abandon whatever is being written (an idea, a thanks, a story, a head's name)."""
     member = await current_member(update, ctx)
     lang = member.language if member else user_language(update)
     if ctx.user_data is not None:
-        for key in (ideas.KEY, appreciation.KEY, stories.KEY):
+        for key in (ideas.KEY, appreciation.KEY, stories.KEY, unit_heads.KEY):
             ctx.user_data.pop(key, None)
     await send(update, ctx, "idea_cancelled", lang)

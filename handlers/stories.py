@@ -1,5 +1,6 @@
 """/cerita (tell a story of service: text or a photo with a caption, its value, consent)
-and /cerita_tinjau for admins (approve, suggest an edit, decline; then publish)."""
+and /cerita_tinjau for admins and unit heads (approve, suggest an edit, decline); publishing
+to the public channel is for admins only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.core.deps import BotApp, BotContext
 from bot.delivery.progress import start_broadcast
 from bot.ideas.rules import clean
-from bot.members import accounts, audit
+from bot.members import accounts, audit, unit_heads
 from bot.members.accounts import ADMIN_ROLES, MemberInfo
 from bot.stories import rules, service
 from handlers.admin_common import require_admin
@@ -24,6 +25,7 @@ from handlers.common import (
     conversation,
     current_member,
     edit,
+    keyboard,
     query_message,
     send,
     user_language,
@@ -73,7 +75,8 @@ async def on_message(update: Update, ctx: BotContext, member: MemberInfo) -> Non
     lang = member.language
     if state["step"] == "reason":
         ctx.user_data.pop(KEY, None)
-        if member.role in ADMIN_ROLES:
+        # Asked again: a head may have been removed since they pressed the button.
+        if await _reviewer(update, ctx, state["id"]) is not None:
             reason = clean(message.text or "")[: rules.REASON_MAX]
             await _reviewed(update, ctx, member, state["id"], state["status"], reason or None)
         return
@@ -161,16 +164,21 @@ async def on_submit(update: Update, ctx: BotContext) -> None:
     await send(update, ctx, "story_submitted", lang, id=story.id)
 
 
-# --- review (admins) --------------------------------------------------------------------------
+# --- review (admins, and unit heads for their units' stories) ---------------------------------
 
 
 async def next_review(update: Update, ctx: BotContext) -> None:
-    admin = await require_admin(update, ctx, "story_review")
-    if admin is None:
+    """The oldest story waiting: any for an admin, their units' for a unit head."""
+    member = await current_member(update, ctx)
+    headed = await unit_heads.units_headed(ctx.db, member) if member is not None else frozenset()
+    if member is None or (member.role not in ADMIN_ROLES and not headed):
+        await require_admin(update, ctx, "story_review")  # refuses politely and audits
         return
-    story, waiting = await service.next_to_review(ctx.deps)
+    admin = member
+    only = None if member.role in ADMIN_ROLES else headed
+    story, waiting = await service.next_to_review(ctx.deps, only)
     if story is None:
-        await send(update, ctx, "story_none", admin.language)
+        await send(update, ctx, "story_none", admin.language, head=only is not None)
         return
     label = ctx.renderer.label
     lang = admin.language
@@ -192,12 +200,55 @@ async def next_review(update: Update, ctx: BotContext) -> None:
     )
 
 
+async def _reviewer(
+    update: Update, ctx: BotContext, story_id: int, *, publish: bool = False
+) -> MemberInfo | None:
+    """An admin, or for a review (never publishing) the head of the story's unit. Anyone
+    else is refused politely and the attempt audited."""
+    member = await current_member(update, ctx)
+    if member is not None and member.role in ADMIN_ROLES:
+        return member
+    action = "story_publish" if publish else "story_review"
+    if member is None or not await unit_heads.is_head(ctx.db, member):
+        await require_admin(update, ctx, action)  # refuses politely and audits
+        return None
+    story = await service.story(ctx.deps, story_id)
+    if (
+        not publish
+        and story is not None
+        and await unit_heads.may_review(ctx.db, member, story.unit_id)
+    ):
+        return member
+    await audit.record(
+        ctx.db,
+        actor_user_id=member.telegram_user_id,
+        action=action,
+        detail={
+            "refused": "publishing is for admins" if publish else "not head of the story's unit",
+            "story_id": story_id,
+        },
+        allowed=False,
+    )
+    log.warning("refused %s for a unit head", action)
+    label = "story_publish_refused" if publish else "story_review_refused"
+    if update.callback_query is not None:
+        await answer(update, ctx, label, member.language)
+    else:
+        await send_label(update, ctx, label, member.language)
+    return None
+
+
+async def send_label(update: Update, ctx: BotContext, label: str, lang: str) -> None:
+    assert update.effective_chat is not None
+    await ctx.bot.send_message(update.effective_chat.id, ctx.renderer.label(label, lang))
+
+
 async def on_review(update: Update, ctx: BotContext) -> None:
-    admin = await require_admin(update, ctx, "story_review")
-    if admin is None:
-        return
     assert ctx.matches and ctx.user_data is not None and update.effective_chat is not None
     action, story_id = ctx.matches[0]["action"], int(ctx.matches[0]["id"])
+    admin = await _reviewer(update, ctx, story_id, publish=action == "pub")
+    if admin is None:
+        return
     lang = admin.language
     if action == "pub":
         broadcast_id = await service.publish(
@@ -245,15 +296,17 @@ async def _reviewed(
         return
     await answer(update, ctx)
     await close(query_message(update), ctx)
+    head = admin.role not in ADMIN_ROLES
     await audit.record(
         ctx.db,
         actor_user_id=admin.telegram_user_id,
         action="story_review",
-        detail={"story_id": story_id, "status": status},
+        detail={"story_id": story_id, "status": status, "as": "unit_head" if head else "admin"},
     )
     rows: list[list[Button]] = []
-    if service.publishable(story, ctx.deps):
-        rows = [[(ctx.renderer.label("story_publish_now", lang), f"cer:pub:{story.id}")]]
+    publish = [[(ctx.renderer.label("story_publish_now", lang), f"cer:pub:{story.id}")]]
+    if service.publishable(story, ctx.deps) and not head:
+        rows = publish
     await send(
         update,
         ctx,
@@ -262,8 +315,35 @@ async def _reviewed(
         rows=rows,
         story=story,
         channel=ctx.deps.settings.public_channel_id is not None,
+        head=head,
     )
     await _tell_author(ctx, story_id)
+    if head and service.publishable(story, ctx.deps):
+        await _ask_admins_to_publish(ctx, story, admin)
+
+
+async def _ask_admins_to_publish(
+    ctx: BotContext, story: service.StoryInfo, head: MemberInfo
+) -> None:
+    """Publishing stays with HR: a story a unit head approved, with consent, goes to each
+    admin with the button to publish it (the first press publishes it, once)."""
+    value = ctx.deps.content.value(story.value)
+    for admin in await accounts.admins(ctx.db):
+        lang = admin.language
+        text = ctx.renderer.text(
+            "story_to_publish",
+            lang,
+            story=story,
+            head=head.full_name,
+            value=value.name if value else story.value,
+        )
+        button = [[(ctx.renderer.label("story_publish_now", lang), f"cer:pub:{story.id}")]]
+        try:
+            await ctx.bot.send_message(
+                admin.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(button)
+            )
+        except TelegramError as exc:
+            log.info("story publishing request not delivered: %s", type(exc).__name__)
 
 
 async def _tell_author(ctx: BotContext, story_id: int) -> None:

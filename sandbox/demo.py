@@ -86,17 +86,25 @@ TYPOS = ["Budi 123", "😀😀😀", "<b>saya</b>", "x" * 5000]
 BAD_NIPS = ["1986", "19861399 201505 1 001", "abc"]
 
 
+# The idea scene's people at Puskesmas Sukorame (every len(UNITS)-th registrant): a young
+# author and an older colleague who helps, their generations known from their NIPs (born
+# 2000, Gen Z; born 1972, Gen X), and the colleague HR names head of the unit.
+AUTHOR, HELPER, HEAD = len(UNITS), 2 * len(UNITS), 3 * len(UNITS)
+SCENE_NIPS = {AUTHOR: "200005142023032001", HELPER: "197202111998031003"}
+
+
 def _people(count: int, rng: random.Random) -> list[Registrant]:
     people = []
     for i in range(count):
         query, button = UNITS[i % len(UNITS)]
         mistakes = i % 4 == 1
+        nip = _nip(rng) if i % 3 else None
         people.append(
             Registrant(
                 name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                 unit_query=query,
                 unit_button=button,
-                nip=_nip(rng) if i % 3 else None,
+                nip=SCENE_NIPS.get(i, nip),
                 typos=tuple(rng.sample(TYPOS, 2)) if mistakes else (),
                 bad_nips=(rng.choice(BAD_NIPS),) if mistakes and i % 3 else (),
             )
@@ -221,7 +229,7 @@ async def programme_week(
     await asyncio.gather(*(play(u, 0.4 + 0.5 * rng.random()) for u in users))
 
     print("Wednesday: a young member's idea, supported and helped by an older colleague…")
-    await idea_scene(admin=users[0], author=team[1], helper=team[2])
+    scene = await idea_scene(admin=users[0], author=team[1], helper=team[2], head=team[3])
 
     print("Friday 15:00 WIB: the weekly board goes to the linked group…")
     await _at(app, clock, DEMO_MONDAY + timedelta(days=4, hours=7, minutes=30))
@@ -242,15 +250,17 @@ async def programme_week(
     lines.append("OPD ranking:")
     lines += [f"  {s.rank:2d}. {s.name[:40]:40s} {s.score:6.1f}" for s in ranking.opds[:10]]
     lines.append(f"Group post caption:\n{_plain(post.caption or '')}")
+    lines.append(scene)
     digest = await _next(group, lambda e: "Terealisasi bersama" in (e.text or ""), within=30)
-    lines.append(f"Group digest:\n{_plain(digest.text or '')}")
+    lines.append(f"Group digest (Friday):\n{_plain(digest.text or '')}")
     lines.append(f"Chart saved: {out / 'leaderboard.png'}")
     return "\n".join(lines)
 
 
-async def idea_scene(admin: SimUser, author: SimUser, helper: SimUser) -> None:
-    """/ide from one member, 👍 and 🙋 from a colleague, and HR carrying it through to
-    "terealisasi": celebrated in Friday's digest."""
+async def idea_scene(admin: SimUser, author: SimUser, helper: SimUser, head: SimUser) -> str:
+    """/ide from a young member (Gen Z by their NIP), 👍 and 🙋 from an older colleague (Gen X);
+    HR names a colleague head of the unit, who carries the idea through to "terealisasi":
+    celebrated in Friday's digest, with the help counted as across generations."""
     from sandbox.simulation import expect
 
     await author.send("/ide")
@@ -272,13 +282,30 @@ async def idea_scene(admin: SimUser, author: SimUser, helper: SimUser) -> None:
     listing = await expect(helper, "👍 1 · 🙋 0")
     await helper.press(listing, listing.buttons[0][1])
     await expect(helper, "👍 1 · 🙋 1")
+    # HR names the head of Puskesmas Sukorame, who moves the ideas for the unit from now on.
+    await admin.send("/kepala_unit puskesmas sukorame")
+    await expect(admin, "Ketik nama")
+    await admin.send(_name(head))
+    choose = await expect(admin, "Pilih kepala unitnya")
+    await admin.press(choose, f"{_name(head)} · Puskesmas Sukorame")
+    await expect(admin, "sekarang kepala unit")
+    await expect(head, "Anda ditunjuk sebagai")
     for step in ("🔎 Ditinjau", "👍 Diterima", "🛠 Sedang dikerjakan", "🎉 Terealisasi"):
-        await admin.send("/ide_daftar")
-        listing = await expect(admin, "Ide untuk unit Anda")
-        await admin.press(listing, listing.buttons[0][-1])
-        await admin.press(await expect(admin, "Pindahkan ke:"), step)
+        await head.send("/ide_daftar")
+        listing = await expect(head, "Ide untuk unit Anda")
+        await head.press(listing, listing.buttons[0][-1])
+        await head.press(await expect(head, "Pindahkan ke:"), step)
         await expect(author, "kini:")
         await expect(helper, "kini:")
+    return (
+        f"Idea scene: {_name(author)} (Gen Z by NIP) gave an idea; {_name(helper)} (Gen X) "
+        f"supported it and offered help; HR named {_name(head)} head of Puskesmas Sukorame "
+        "with /kepala_unit, who moved it on step by step to 'terealisasi'."
+    )
+
+
+def _name(user: SimUser) -> str:
+    return f"{user.first_name} {user.last_name or ''}".strip()
 
 
 REFLECTIONS = [

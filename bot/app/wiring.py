@@ -47,6 +47,7 @@ from handlers import (
     scores,
     statistics,
     stories,
+    unit_heads,
 )
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def build_application(
     quiz.register(app)
     scores.register(app)
     admins.register(app)
+    unit_heads.register(app)
     programme.register(app)
     groups.register(app)
     membership.register(app)

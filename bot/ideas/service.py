@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.appreciation.service import generation
 from bot.core.deps import Deps
 from bot.ideas import rules
 from bot.members.accounts import MemberInfo
 from db.queries import ideas as queries
+from db.queries.appreciation import crossings_since as thanks_crossings_since
 from db.queries.appreciation import shown_this_week
 
 # Handlers name it from here, never from db.
@@ -82,13 +84,28 @@ async def vote(deps: Deps, member: MemberInfo, idea_id: int, kind: str) -> bool 
     found = await idea(deps, idea_id)
     if found is None or found.status not in rules.OPEN or found.author_id == member.id:
         return None
+    crossed = await _across_generations(deps, member, found) if kind == "help" else None
     return await deps.db.run(
         queries.toggle_vote,
         idea_id=idea_id,
         member_id=member.id,
         kind=kind,
         now=deps.clock.now(),
+        cross_generation=crossed,
     )
+
+
+async def _across_generations(deps: Deps, helper: MemberInfo, found: IdeaInfo) -> bool | None:
+    """Whether the helper's generation differs from the author's, from both NIPs at the time
+    of the offer; None when either is unknown. Only this is kept, never a birth year."""
+    author = (
+        await deps.db.run(get_member_by_id, member_id=found.author_id) if found.author_id else None
+    )
+    if author is None:
+        return None
+    today = deps.clock.today(deps.settings.default_timezone)
+    mine, theirs = generation(helper.nip, today), generation(author.nip, today)
+    return mine != theirs if mine and theirs else None
 
 
 async def page_for(deps: Deps, member: MemberInfo, page: int) -> list[IdeaInfo]:
@@ -153,10 +170,35 @@ async def move(
     return Moved(found, people)
 
 
+@dataclass(frozen=True)
+class Crossings:
+    """A unit's week of working together, as counts: thanks its members received and help
+    offered on its ideas, and how many came from another unit or another generation."""
+
+    thanks: int
+    thanks_cross_unit: int
+    thanks_cross_generation: int
+    help: int
+    help_cross_unit: int
+    help_cross_generation: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.thanks or self.help)
+
+
+async def crossings(deps: Deps, unit_id: int, since: datetime) -> Crossings:
+    thanks = await deps.db.run(thanks_crossings_since, unit_ids=[unit_id], since=since)
+    helped = await deps.db.run(queries.help_crossings_since, unit_ids=[unit_id], since=since)
+    return Crossings(*thanks, *helped)
+
+
 async def post_digest(deps: Deps, bot: Bot, tz: str, _day: date) -> int:
     """The week's news to each linked group in this zone: new ideas for its unit, its OPD
-    and everyone, ideas realised, the unit's service stories published, and thanks between
-    colleagues who both allow their first name on the board; nothing for a quiet week."""
+    and everyone, ideas realised, the unit's service stories published, thanks between
+    colleagues who both allow their first name on the board, and how many thanks and offers
+    of help crossed units or generations (counts, never a name or a birth year); nothing for
+    a quiet week."""
     since = deps.clock.now() - timedelta(days=7)
     posted = 0
     for unit_id, chat_id in await deps.db.run(linked_groups, timezone=tz):
@@ -171,7 +213,8 @@ async def post_digest(deps: Deps, bot: Bot, tz: str, _day: date) -> int:
         )
         stories = await deps.db.run(published_since, unit_ids=[unit_id], since=since)
         thanks = await deps.db.run(shown_this_week, unit_ids=[unit_id], since=since)
-        if not fresh and not realised and not stories and not thanks:
+        crossing = await crossings(deps, unit_id, since)
+        if not fresh and not realised and not stories and not thanks and not crossing.any:
             continue
         text = deps.renderer.text(
             "idea_digest",
@@ -181,6 +224,7 @@ async def post_digest(deps: Deps, bot: Bot, tz: str, _day: date) -> int:
             # First names, as the board shows them; a published story's author consented.
             stories=[s.author_name.split()[0] for s in stories if s.author_name],
             thanks=thanks,
+            crossing=crossing,
         )
         try:
             await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)

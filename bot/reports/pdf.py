@@ -296,12 +296,13 @@ COMMUNITY = (
     "thanks_cross_generation",
     "help",
     "help_cross_unit",
+    "help_cross_generation",
 )
 
 
 def _community(pdf: _Pdf, report: Report, words: Words) -> None:
     _heading(pdf, words("report_s_community"))
-    widths = [45.0] + [15.0] * len(COMMUNITY)
+    widths = [40.0] + [(WIDTH - 40.0) / len(COMMUNITY)] * len(COMMUNITY)
     keys = [
         "report_c_ideas",
         "report_c_realised",
@@ -312,6 +313,7 @@ def _community(pdf: _Pdf, report: Report, words: Words) -> None:
         "report_c_cross_generation",
         "report_c_help",
         "report_c_help_cross_unit",
+        "report_c_help_cross_generation",
     ]
     _cells(pdf, [words("report_c_opd"), *[words(k) for k in keys]], widths, bold=True)
     for name, row in report.community:

@@ -174,10 +174,11 @@ def render_xlsx(report: Report, words: Words) -> bytes:
         "thanks_cross_generation",
         "help",
         "help_cross_unit",
+        "help_cross_generation",
     )
     keys = ["report_c_ideas", "report_c_realised", "report_c_stories", "report_c_published"]
     keys += ["report_c_thanks", "report_c_cross_unit", "report_c_cross_generation"]
-    keys += ["report_c_help", "report_c_help_cross_unit"]
+    keys += ["report_c_help", "report_c_help_cross_unit", "report_c_help_cross_generation"]
     add_sheet(
         book,
         words("report_sheet_community"),

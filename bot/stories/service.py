@@ -1,9 +1,11 @@
-"""Service stories: told by a member, reviewed by an admin (approve, suggest an edit, or
-decline with a reason), and published to the instansi's public channel through the
-outbox, only with the author's consent and theirs for anyone named or pictured."""
+"""Service stories: told by a member, reviewed by an admin or the head of the member's unit
+(approve, suggest an edit, or decline with a reason), and published by an admin to the
+instansi's public channel through the outbox, only with the author's consent and theirs
+for anyone named or pictured."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -54,8 +56,13 @@ async def story(deps: Deps, story_id: int) -> StoryInfo | None:
     return await deps.db.run(queries.get_story, story_id=story_id)
 
 
-async def next_to_review(deps: Deps) -> tuple[StoryInfo | None, int]:
-    return await deps.db.run(queries.next_submitted)
+async def next_to_review(
+    deps: Deps, unit_ids: Collection[int] | None = None
+) -> tuple[StoryInfo | None, int]:
+    """The oldest story waiting and how many wait: all of them, or (for a unit head) only
+    those from these units."""
+    only = sorted(unit_ids) if unit_ids is not None else None
+    return await deps.db.run(queries.next_submitted, unit_ids=only)
 
 
 async def review(deps: Deps, story_id: int, *, status: str, reason: str | None) -> StoryInfo | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -94,3 +94,35 @@ def shown_this_week(
         .limit(8)
     ).all()
     return [((g or "").split()[0], (r or "").split()[0], v) for g, r, v in rows if g and r]
+
+
+def crossings_since(
+    *, session: Session, unit_ids: list[int], since: datetime
+) -> tuple[int, int, int]:
+    """Thanks received in these units since then: how many, how many from another unit, and
+    how many between generations (counts only: no name, no birth year)."""
+    row = session.exec(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (
+                            col(Appreciation.giver_unit_id).is_not(None)
+                            & (col(Appreciation.giver_unit_id) != Appreciation.receiver_unit_id),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+            func.coalesce(
+                func.sum(case((col(Appreciation.cross_generation).is_(True), 1), else_=0)), 0
+            ),
+        ).where(
+            col(Appreciation.receiver_unit_id).in_(unit_ids),
+            col(Appreciation.created_at) >= since,
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])

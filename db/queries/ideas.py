@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.models import Idea, IdeaVote, Member, Unit
@@ -167,16 +168,29 @@ def ideas_for(
 
 
 def toggle_vote(
-    *, session: Session, idea_id: int, member_id: int, kind: str, now: datetime
+    *,
+    session: Session,
+    idea_id: int,
+    member_id: int,
+    kind: str,
+    now: datetime,
+    cross_generation: bool | None = None,
 ) -> bool:
     """Add the vote, or withdraw it when it is there; True when it is there now."""
     existing = session.get(IdeaVote, (idea_id, member_id, kind))
     if existing is not None:
         session.delete(existing)
         return False
+    vote = IdeaVote(
+        idea_id=idea_id,
+        member_id=member_id,
+        kind=kind,
+        created_at=now,
+        cross_generation=cross_generation,
+    )
     try:
         with session.begin_nested():
-            session.add(IdeaVote(idea_id=idea_id, member_id=member_id, kind=kind, created_at=now))
+            session.add(vote)
     except IntegrityError:
         # A double tap: the first press added it.
         return True
@@ -219,3 +233,30 @@ def all_ideas(*, session: Session, limit: int = 100_000) -> list[IdeaInfo]:
     """Every idea, oldest first (for HR's spreadsheet)."""
     ideas = session.exec(select(Idea).order_by(col(Idea.id)).limit(limit)).all()
     return _infos(session, list(ideas))
+
+
+def help_crossings_since(
+    *, session: Session, unit_ids: list[int], since: datetime
+) -> tuple[int, int, int]:
+    """Offers of help made since then on ideas written in these units: how many, how many
+    from a member of another unit, and how many across generations (counts only)."""
+    helper = aliased(Member)
+    other_unit = col(helper.unit_id).is_not(None) & (col(helper.unit_id) != col(Idea.unit_id))
+    row = session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((other_unit, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((col(IdeaVote.cross_generation).is_(True), 1), else_=0)), 0
+            ),
+        )
+        .select_from(Idea)
+        .join(IdeaVote, col(IdeaVote.idea_id) == col(Idea.id))
+        .join(helper, col(helper.id) == col(IdeaVote.member_id))
+        .where(
+            col(Idea.unit_id).in_(unit_ids),
+            col(IdeaVote.kind) == "help",
+            col(IdeaVote.created_at) >= since,
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])

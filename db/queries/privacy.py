@@ -37,6 +37,7 @@ from db.models import (
     Score,
     Story,
     Unit,
+    UnitHead,
     utcnow,
 )
 
@@ -105,6 +106,8 @@ def erase_person(*, session: Session, telegram_user_id: int) -> Erased:
         .values(text="", photo_file_id=None, status="ditolak", reason=None, author_id=None)
     )
     session.execute(update(Idea).where(col(Idea.author_id) == member.id).values(author_id=None))
+    # A role is the person's: whatever units they headed have no head until an admin names one.
+    session.execute(delete(UnitHead).where(col(UnitHead.member_id) == member.id))
     return Erased(member=True, draft=draft is not None)
 
 
@@ -223,6 +226,15 @@ def export_person(*, session: Session, telegram_user_id: int) -> dict[str, Any] 
         "unit_kerja": unit.name if unit else None,
         "opd": opd.name if opd else None,
         "peran": member.role,
+        "kepala_unit": [
+            name
+            for name in session.exec(
+                select(Unit.name)
+                .join(UnitHead, col(UnitHead.unit_id) == col(Unit.id))
+                .where(col(UnitHead.member_id) == member.id)
+                .order_by(col(Unit.name))
+            ).all()
+        ],
         "bahasa": member.language,
         "nama_tampil_di_papan": member.show_name,
         "waktu_persetujuan": _when(member.consent_at),

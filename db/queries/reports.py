@@ -218,7 +218,8 @@ def most_missed(
 @dataclass
 class Community:
     """Per unit in a period: ideas given and realised, service stories told and published,
-    thanks received (and how many crossed units, or generations)."""
+    thanks received and offers of help on its ideas (and how many of each crossed units, or
+    generations)."""
 
     ideas: int = 0
     realised: int = 0
@@ -230,6 +231,7 @@ class Community:
     # Offers of help on the unit's ideas, and how many came from another unit.
     help: int = 0
     help_cross_unit: int = 0
+    help_cross_generation: int = 0
 
 
 def community(
@@ -279,8 +281,8 @@ def community(
         row.thanks_cross_unit += giver_unit is not None and giver_unit != unit_id
         row.thanks_cross_generation += bool(crossed)
     helper = aliased(Member)
-    for idea_unit, helper_unit in session.exec(
-        select(Idea.unit_id, helper.unit_id)
+    for idea_unit, helper_unit, crossed in session.exec(
+        select(Idea.unit_id, helper.unit_id, IdeaVote.cross_generation)
         .join(IdeaVote, col(IdeaVote.idea_id) == col(Idea.id))
         .join(helper, col(helper.id) == col(IdeaVote.member_id))
         .where(
@@ -293,4 +295,5 @@ def community(
             continue
         out[idea_unit].help += 1
         out[idea_unit].help_cross_unit += helper_unit is not None and helper_unit != idea_unit
+        out[idea_unit].help_cross_generation += bool(crossed)
     return dict(out), dict(by_value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db.models import Member, Story, Unit
@@ -63,12 +64,17 @@ def get_story(*, session: Session, story_id: int) -> StoryInfo | None:
     return _info(session, story) if story is not None else None
 
 
-def next_submitted(*, session: Session) -> tuple[StoryInfo | None, int]:
-    """The oldest story waiting for review, and how many wait."""
-    waiting = session.exec(
-        select(Story).where(col(Story.status) == "diajukan").order_by(col(Story.id))
-    ).all()
-    return (_info(session, waiting[0]) if waiting else None), len(waiting)
+def next_submitted(
+    *, session: Session, unit_ids: list[int] | None = None
+) -> tuple[StoryInfo | None, int]:
+    """The oldest story waiting for review, and how many wait; only from these units when
+    given."""
+    query = select(Story).where(col(Story.status) == "diajukan")
+    if unit_ids is not None:
+        query = query.where(col(Story.unit_id).in_(unit_ids))
+    first = session.exec(query.order_by(col(Story.id)).limit(1)).first()
+    waiting = session.exec(select(func.count()).select_from(query.subquery())).one()
+    return (_info(session, first) if first is not None else None), int(waiting)
 
 
 def set_status(

@@ -464,9 +464,16 @@ async def test_ideas_thanks_and_stories_are_counted_per_opd(db: Database) -> Non
             )
         session.flush()
         first = session.exec(select(Idea).where(Idea.title == "Ide 0")).one()
-        for helper in (alfa[1], igd[3]):  # one from Damkar, one from the idea's own unit
+        # One from Damkar (another generation than the author), one from the idea's own unit.
+        for helper, crossed in ((alfa[1], True), (igd[3], None)):
             session.add(
-                IdeaVote(idea_id=first.id, member_id=helper.id, kind="help", created_at=december)
+                IdeaVote(
+                    idea_id=first.id,
+                    member_id=helper.id,
+                    kind="help",
+                    created_at=december,
+                    cross_generation=crossed,
+                )
             )
         for giver, receiver, crossed in ((alfa[0], igd[1], True), (igd[2], igd[1], False)):
             session.add(
@@ -499,7 +506,7 @@ async def test_ideas_thanks_and_stories_are_counted_per_opd(db: Database) -> Non
     rsud, total = rows["RSUD Gambiran"], rows[""]
     assert (rsud.ideas, rsud.realised, rsud.stories, rsud.published) == (2, 1, 1, 1)
     assert (rsud.thanks, rsud.thanks_cross_unit, rsud.thanks_cross_generation) == (2, 1, 1)
-    assert (rsud.help, rsud.help_cross_unit) == (2, 1)
+    assert (rsud.help, rsud.help_cross_unit, rsud.help_cross_generation) == (2, 1, 1)
     assert (total.ideas, total.thanks) == (3, 2)
     assert report.stories_by_value == {"BP": 1}
     assert "Ide, apresiasi, dan cerita pelayanan" in _pdf_text((await _report(db, "2026-12")).pdf)
