@@ -300,7 +300,9 @@ class QuizPoll(SQLModel, table=True):
     # poll. A round's total counts a planned follow-up before it is sent, so the member's
     # result waits for it.
     follow_up: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
-    follows: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    follows: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True, index=True)
+    )
 
 
 class QuizAnswer(SQLModel, table=True):

@@ -25,9 +25,12 @@ def upgrade() -> None:
     op.add_column("question", sa.Column("follow_up", sa.String(16), nullable=True))
     op.add_column("quiz_poll", sa.Column("follow_up", sa.String(16), nullable=True))
     op.add_column("quiz_poll", sa.Column("follows", sa.String(64), nullable=True))
+    # "Has this first step's follow-up gone out?" is asked by poll id before each send.
+    op.create_index("ix_quiz_poll_follows", "quiz_poll", ["follows"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_quiz_poll_follows", table_name="quiz_poll")
     op.drop_column("quiz_poll", "follows")
     op.drop_column("quiz_poll", "follow_up")
     op.drop_column("question", "follow_up")
