@@ -1,8 +1,8 @@
 """Two-step cases: a scene and its soal, then a follow-up soal that continues the case.
 
 A soal may name a follow-up (`then` in content/questions, `question.follow_up`). The
-follow-up is never chosen on its own, by rounds or by /kuis (`pool`): it reads as the next
-step of a case the member has just seen. When a member answers the first step, and only
+follow-up is never chosen on its own, by rounds or by /kuis (`bot/quiz/pool.py`): it reads
+as the next step of a case the member has just seen. When a member answers the first step, and only
 when that answer is newly recorded (a duplicate vote sends nothing), the follow-up goes to
 their private chat at once: a short intro that says the case continues, with its scene,
 then its own quiz poll with the member's own option order. It is recorded as a `QuizPoll`
@@ -56,7 +56,15 @@ class Plan:
     cycle: int
 
 
-def _plan(*, session: Session, poll_id: str) -> Plan | None:
+@dataclass(frozen=True)
+class Dropped:
+    """The planned follow-up cannot go out; `result` is the member's round result when the
+    round is complete without it."""
+
+    result: RoundTally | None
+
+
+def _plan(*, session: Session, poll_id: str) -> Plan | Dropped | None:
     """The follow-up due after this poll's answer; None when there is none or it went out
     already. A follow-up retired since the round was built is dropped here."""
     first = session.get(QuizPoll, poll_id)
@@ -69,9 +77,7 @@ def _plan(*, session: Session, poll_id: str) -> Plan | None:
     member = session.get(Member, first.member_id)
     if row is None or not row.active or member is None or member.deleted_at is not None:
         log.info("a follow-up question is no longer available; not sent")
-        first.follow_up = None
-        session.add(first)
-        return None
+        return Dropped(_clear(session, first))
     question = content_db.question_of(row)
     box = session.get(QuestionBox, (first.member_id, first.question_id))
     times = quiz_db.times_sent(session=session, member_id=first.member_id, question_id=row.id)
@@ -113,21 +119,24 @@ def _record(
     )
 
 
-def _drop(*, session: Session, plan: Plan) -> RoundTally | None:
-    """Clear a plan that failed; the member's round result if that completes it."""
-    first = session.get(QuizPoll, plan.first_poll)
-    if first is None:
-        return None
+def _clear(session: Session, first: QuizPoll) -> RoundTally | None:
+    """Clear a plan that cannot be carried out; the member's round result if that
+    completes the round."""
     first.follow_up = None
     session.add(first)
     session.flush()
-    if plan.round_id is None:
+    if first.round_id is None:
         return None
-    round_ = session.get(Broadcast, plan.round_id)
+    round_ = session.get(Broadcast, first.round_id)
     if round_ is None or round_.content.get("closed"):
         return None  # the closing result went out already
-    tally = round_tally(session=session, round_id=plan.round_id, member_id=plan.member_id)
+    tally = round_tally(session=session, round_id=first.round_id, member_id=first.member_id)
     return tally if tally.total and tally.answered == tally.total else None
+
+
+def _drop(*, session: Session, poll_id: str) -> RoundTally | None:
+    first = session.get(QuizPoll, poll_id)
+    return _clear(session, first) if first is not None else None
 
 
 async def send_follow_up(deps: Deps, bot: Bot, *, poll_id: str) -> RoundTally | None:
@@ -138,8 +147,8 @@ async def send_follow_up(deps: Deps, bot: Bot, *, poll_id: str) -> RoundTally | 
     logged, never raised.
     """
     plan = await deps.db.run(_plan, poll_id=poll_id)
-    if plan is None:
-        return None
+    if plan is None or isinstance(plan, Dropped):
+        return plan.result if plan is not None else None
     tz = await accounts.zone(deps.db, member_id=plan.member_id)
     day = deps.clock.today(tz)
     payload = quiz_payload(plan.question, plan.order)
@@ -161,7 +170,7 @@ async def send_follow_up(deps: Deps, bot: Bot, *, poll_id: str) -> RoundTally | 
             )
         except TelegramError as exc:
             log.warning("a follow-up question could not be sent: %s", type(exc).__name__)
-            return await deps.db.run(_drop, plan=plan)
+            return await deps.db.run(_drop, poll_id=poll_id)
         assert message.poll is not None
         await deps.db.run(
             _record,

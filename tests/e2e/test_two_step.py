@@ -214,3 +214,21 @@ async def test_a_follow_up_telegram_refuses_is_dropped_and_the_round_still_ends(
         stored = _poll(kediri, first.poll["id"])
         assert stored is not None and stored.follow_up is None
         assert len(_polls(kediri)) == 3
+
+
+async def test_a_follow_up_retired_after_the_round_was_built_is_not_sent(
+    sandbox, settings: Settings, kediri: Database
+) -> None:
+    async with _round(sandbox, settings, kediri) as (deps, budi, _, polls):
+        # The follow-up leaves the files (and so is retired) while the round is out.
+        bank = _bank(deps.content, FIRST, "BP-001", "KL-001")
+        kediri.run_sync(sync_bank, questions=bank, prompts=deps.content.prompts)
+        first_q = next(q for q in deps.content.questions if q.id == FIRST)
+        [first] = [p for p in polls if p.poll["question"] == first_q.question]
+        for single in (p for p in polls if p is not first):
+            await budi.answer_poll(single, _key(single))
+        await budi.answer_poll(first, _key(first))
+        result = await budi.next_message(timeout=10)
+        assert result.text is not None and "3 dari 3 benar" in result.text, result.text
+        await budi.expect_silence(0.5)
+        assert len(_polls(kediri)) == 3
