@@ -231,6 +231,12 @@ PER_GUIDELINE_MIN = 10
 HARD_PER_VALUE_MIN = 8  # difficulty 3: dilemmas where every option is defensible
 GUIDELINE_ITEMS_MIN = 30  # "which guideline does this act show or break?"
 RECALL_MAX = 0.10  # recall tests memory, not behaviour
+TWO_STEP_MIN = 10  # a scene, then a follow-up soal that depends on it (`then`)
+
+
+def two_step_cases(questions: Iterable[Question]) -> int:
+    """How many soal name a follow-up (the loader has checked that each link is sound)."""
+    return sum(1 for q in questions if q.follow_up)
 
 
 def check_counts(
@@ -277,6 +283,15 @@ def check_counts(
         )
     if items and tally["kind"].get("recall", 0) / len(items) > RECALL_MAX:
         problems.append(Problem(file, "bank", f"soal hafalan lebih dari {RECALL_MAX:.0%}"))
+    cases = two_step_cases(items)
+    if cases < TWO_STEP_MIN:
+        problems.append(
+            Problem(
+                file,
+                "bank",
+                f"{cases} kasus dua langkah (soal dengan then); minimal {TWO_STEP_MIN}",
+            )
+        )
     return problems
 
 
@@ -370,6 +385,7 @@ if __name__ == "__main__":  # python -m content.check: the guessing report and w
     bank = load_content().questions
     for line in guessing_report(bank):
         print(line)
+    print(f"kasus dua langkah: {two_step_cases(bank)}")
     print("; ".join(f"{k} {v}" for k, v in office_counts(bank).items()))
     for line in people_report(bank):
         print(line)

@@ -7,7 +7,7 @@ malformed may reach Telegram, so Telegram's own limits are part of the rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -64,6 +64,9 @@ class Question:
     explanation: str
     scene: str | None = None
     source: str = "bank"
+    # A two-step case: the id of the soal sent right after this one is answered (YAML key
+    # `then`). That follow-up is never chosen on its own.
+    follow_up: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,45 @@ def check_question_fields(raw: dict[str, Any], guideline_codes: dict[str, str]) 
     scene = raw.get("scene")
     if scene is not None and (not isinstance(scene, str) or len(scene) > SCENE_MAX):
         errors.append(f"cerita (scene) maksimal {SCENE_MAX} karakter")
+    then = raw.get("then")
+    if then is not None and (not isinstance(then, str) or not ID_RE.match(then)):
+        errors.append("then (soal lanjutan) harus id soal lain, mis. AK-049, atau dikosongkan")
+    elif then is not None and then == qid:
+        errors.append("then (soal lanjutan) tidak boleh soal ini sendiri")
     return errors
+
+
+def link_problems(links: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """Two-step cases over a whole set of soal (id -> its follow-up's id, or None): the
+    follow-up exists, is not a first step itself (a case has two steps, not a chain), and
+    follows one soal only. Problems by the id of each soal involved, for HR."""
+    problems: dict[str, list[str]] = {}
+    namers: dict[str, list[str]] = {}
+    for qid in sorted(links):
+        then = links[qid]
+        if then is None or then == qid:
+            continue  # no link, or refused by check_question_fields already
+        namers.setdefault(then, []).append(qid)
+        if then not in links:
+            problems.setdefault(qid, []).append(f"soal lanjutan {then} (then) tidak ada")
+        elif (further := links[then]) is not None:
+            problems.setdefault(qid, []).append(
+                f"soal lanjutan {then} sendiri punya lanjutan ({further}); "
+                "kasus dua langkah hanya dua soal"
+            )
+            problems.setdefault(then, []).append(
+                f"soal ini lanjutan dari {qid}, jadi tidak boleh punya lanjutan ({further}); "
+                "kasus dua langkah hanya dua soal"
+            )
+    for then, ids in namers.items():
+        if len(ids) > 1:
+            for qid in ids:
+                others = ", ".join(i for i in ids if i != qid)
+                problems.setdefault(qid, []).append(
+                    f"soal lanjutan {then} juga menjadi lanjutan {others}; "
+                    "satu soal lanjutan hanya untuk satu soal"
+                )
+    return problems
 
 
 def question_from(raw: dict[str, Any], source: str = "bank") -> Question:
@@ -218,6 +259,7 @@ def question_from(raw: dict[str, Any], source: str = "bank") -> Question:
         explanation=str(raw["explanation"]).strip(),
         scene=str(scene).strip() if scene else None,
         source=source,
+        follow_up=str(raw["then"]) if raw.get("then") else None,
     )
 
 
@@ -250,6 +292,9 @@ def load_content(root: Path = CONTENT) -> Content:
             problems.extend(Problem(name, label, e) for e in errors)
             if not errors:
                 content.questions.append(question_from(raw))
+    links = {q.id: q.follow_up for q in content.questions}
+    for qid, errors in link_problems(links).items():
+        problems.extend(Problem(seen[qid], qid, e) for e in errors)
     _load_prompts(root, content)
     _load_holidays(root, content)
     return content

@@ -347,6 +347,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
             for k in ("bad_request", "retry_after", "timed_out", "network")
         ],
         "quiz_scene": [{"scene": HOSTILE * 10}],
+        "quiz_follow_up": [{"scene": HOSTILE * 10}, {"scene": None}],
         "content_template": plain,
         "content_exported": [{"count": 147}],
         "content_rejected": [

@@ -10,7 +10,13 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from content.loader import OPTIONS_MAX, Question, check_question_fields, question_from
+from content.loader import (
+    OPTIONS_MAX,
+    Question,
+    check_question_fields,
+    link_problems,
+    question_from,
+)
 from content.spreadsheet import MAX_UNCOMPRESSED, Refused, read_rows, texts_as_text
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -30,7 +36,10 @@ COLUMNS = [
     "option_4",
     "correct",
     "explanation",
+    "then",
 ]
+# Sheets made before two-step cases have no `then` column; they still import.
+OPTIONAL_COLUMNS = frozenset({"then"})
 HELP = {
     "id": "kosongkan untuk soal baru (diberi otomatis), atau isi mis. BP-H001",
     "value": "BP, AK, KO, HA, LO, AD, KL",
@@ -45,6 +54,7 @@ HELP = {
     "option_4": "pilihan 4 (opsional)",
     "correct": "nomor pilihan yang benar: 1, 2, 3 atau 4",
     "explanation": "alasan, paling banyak 200 karakter dan 2 baris baru",
+    "then": "opsional: id soal lanjutan (soal HR) yang dikirim begitu soal ini dijawab",
 }
 
 
@@ -96,6 +106,7 @@ def template_bytes() -> bytes:
             "",
             2,
             "Memahami kebutuhan warga berarti mencari jalan agar layanan tetap berjalan.",
+            "",
         ]
     )
     for cell in sheet[1]:
@@ -120,7 +131,7 @@ def export_bytes(questions: Iterable[Question]) -> bytes:
             [
                 *(q.id, q.value, q.guideline, q.difficulty, q.kind, q.scene or "", q.question),
                 *options,
-                *(q.correct + 1, q.explanation),
+                *(q.correct + 1, q.explanation, q.follow_up or ""),
             ]
         )
     # An item imported with "=HYPERLINK(...)" in it must come back out as the words HR
@@ -150,11 +161,14 @@ def parse_sheet(
     *,
     reserved_ids: frozenset[str] = frozenset(),
     next_id: dict[str, int] | None = None,
+    stored_links: dict[str, str | None] | None = None,
 ) -> list[Question]:
     """Validate every row; raise SheetRejected listing all problems, or return the items.
 
     Rows whose id is blank get `<VALUE>-H<n>` ids, counting on from `next_id`; ids in
     `reserved_ids` (the built-in bank) cannot be overwritten from a spreadsheet.
+    `stored_links` (every stored soal's follow-up) is what a `then` link is checked
+    against with the sheet's own rows: a follow-up must be an HR soal, here or stored.
     """
     if len(data) > MAX_BYTES:
         raise SheetRejected(
@@ -173,7 +187,7 @@ def parse_sheet(
         raise SheetRejected([SheetError(0, "Spreadsheet tidak punya lembar kerja.")])
     rows = iter(table)
     header = [str(h).strip().lower() if h is not None else "" for h in next(rows, ())]
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         raise SheetRejected(
             [
@@ -184,16 +198,18 @@ def parse_sheet(
                 )
             ]
         )
-    index = {name: header.index(name) for name in COLUMNS}
+    index = {name: header.index(name) for name in COLUMNS if name in header}
     errors: list[SheetError] = []
     items: list[Question] = []
     counters = dict(next_id or {})
     seen: dict[str, int] = {}
+    links = dict(stored_links or {})
     for number, values in enumerate(rows, start=2):
         if number - 1 > MAX_ROWS:
             errors.append(SheetError(number, f"Terlalu banyak baris; maksimal {MAX_ROWS} soal."))
             break
         cells = {name: _cell(values[i]) if i < len(values) else None for name, i in index.items()}
+        cells.setdefault("then", None)
         if all(v is None for v in cells.values()):
             continue
         if number == 2 and str(cells["value"] or "").startswith("BP, AK"):
@@ -205,11 +221,21 @@ def parse_sheet(
         seen[raw["id"]] = number
         if raw["id"] in reserved_ids:
             problems.append(f"id {raw['id']} milik bank soal bawaan; kosongkan id untuk soal baru")
+        if raw["then"] in reserved_ids:
+            problems.append(
+                f"soal lanjutan {raw['then']} milik bank soal bawaan; "
+                "lanjutan soal HR harus soal HR juga"
+            )
+        links[raw["id"]] = raw["then"]
         errors += [SheetError(number, p[0].upper() + p[1:] + ".") for p in problems]
         if not problems:
             items.append(question_from(raw, source="hr"))
+    # Links are checked over the bank as it would be after the import.
+    for qid, link_errors in link_problems(links).items():
+        if qid in seen:
+            errors += [SheetError(seen[qid], e[0].upper() + e[1:] + ".") for e in link_errors]
     if errors:
-        raise SheetRejected(errors)
+        raise SheetRejected(sorted(errors, key=lambda e: e.row))
     if not items:
         raise SheetRejected([SheetError(0, "Tidak ada soal di spreadsheet ini.")])
     return items
@@ -239,4 +265,5 @@ def _raw_item(cells: dict[str, Any], counters: dict[str, int]) -> dict[str, Any]
         if isinstance(correct, int) and not isinstance(correct, bool)
         else None,
         "explanation": str(cells["explanation"]) if cells["explanation"] is not None else None,
+        "then": str(cells["then"]).upper() if cells["then"] is not None else None,
     }

@@ -174,6 +174,10 @@ class QuestionRow(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
+    # A two-step case: the soal sent right after this one is answered. A soal some active
+    # soal names here is a follow-up and is never chosen on its own. No foreign key: the
+    # content loader checks the link, and a sync writes both rows in one flush.
+    follow_up: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
 
 
 class PromptRow(SQLModel, table=True):
@@ -291,6 +295,14 @@ class QuizPoll(SQLModel, table=True):
     # Shown position -> the option's index in the bank (bot/quiz/shuffle.py); None for
     # polls sent before options were shuffled, shown in the bank's order.
     shown_order: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Two-step cases (bot/quiz/followups.py). On a first step: the follow-up question to send
+    # once it is answered (cleared if it cannot be sent). On a follow-up: the first step's
+    # poll. A round's total counts a planned follow-up before it is sent, so the member's
+    # result waits for it.
+    follow_up: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    follows: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True, index=True)
+    )
 
 
 class QuizAnswer(SQLModel, table=True):

@@ -103,9 +103,10 @@ async def on_document(update: Update, ctx: BotContext) -> None:
     guideline_codes = ctx.deps.content.guideline_codes
     ids = await bank.ids_in_use(ctx.db)
     numbers = await bank.next_hr_numbers(ctx.db)
+    links = await bank.links(ctx.db)
     reserved = frozenset(qid for qid, source in ids.items() if source == "bank")
     try:
-        questions = await _parse(ctx, data, guideline_codes, reserved, numbers)
+        questions = await _parse(ctx, data, guideline_codes, reserved, numbers, links)
     except SheetRejected as rejected:
         errors = [str(e) for e in rejected.errors]
         await send(
@@ -163,10 +164,16 @@ async def _parse(
     guideline_codes: dict[str, str],
     reserved: frozenset[str],
     numbers: dict[str, int],
+    links: dict[str, str | None],
 ) -> list[Question]:
     # openpyxl parses in Python for hundreds of milliseconds: keep it off the event loop.
     return await asyncio.to_thread(
-        parse_sheet, data, guideline_codes, reserved_ids=reserved, next_id=numbers
+        parse_sheet,
+        data,
+        guideline_codes,
+        reserved_ids=reserved,
+        next_id=numbers,
+        stored_links=links,
     )
 
 

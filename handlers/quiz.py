@@ -20,8 +20,9 @@ from telegram.ext import (
 from bot.core.deps import BotApp, BotContext, Deps
 from bot.members import accounts
 from bot.programme.daily import daily_value
+from bot.quiz import followups
 from bot.quiz import practice as practice_questions
-from bot.quiz.answers import Answer, AnswerResult, Recorded
+from bot.quiz.answers import Answer, AnswerResult, Recorded, RoundTally
 from bot.quiz.message import send_quiz
 from bot.quiz.poll import quiz_payload
 from handlers.common import HTML, current_member, send, user_language
@@ -155,13 +156,16 @@ async def handle_answers(deps: Deps, bot: Bot, answers: list[Answer]) -> None:
 
 
 async def _follow_up(deps: Deps, bot: Bot, answers: list[Answer], results: list[Recorded]) -> None:
-    """What follows recorded votes: unknown polls looked up again, and the replies."""
+    """What follows recorded votes: unknown polls looked up again, the replies, and the
+    follow-ups of two-step cases (only for answers newly recorded, so once)."""
     try:
         results = await _look_again(deps, answers, results)
     except Exception:
         log.exception("%d quiz answers to polls not yet recorded failed", len(answers))
     replies = []
-    for recorded in results:
+    for answer, recorded in zip(answers, results, strict=True):
+        if recorded.result == AnswerResult.RECORDED and recorded.follow_up is not None:
+            replies.append(_send_follow_up(deps, bot, answer.poll_id, recorded))
         if recorded.result == AnswerResult.CLOSED and recorded.chat_id is not None:
             text = deps.renderer.text("quiz_closed", recorded.language)
             replies.append(_reply(bot, recorded.chat_id, text))
@@ -173,6 +177,18 @@ async def _follow_up(deps: Deps, bot: Bot, answers: list[Answer], results: list[
             )
             replies.append(_reply(bot, recorded.chat_id, text))
     await asyncio.gather(*replies)
+
+
+async def _send_follow_up(deps: Deps, bot: Bot, poll_id: str, recorded: Recorded) -> None:
+    try:
+        due: RoundTally | None = await followups.send_follow_up(deps, bot, poll_id=poll_id)
+    except Exception:  # e.g. the database: the answer itself is recorded
+        log.exception("a follow-up question failed")
+        return
+    if due is not None and recorded.chat_id is not None:
+        # It could not be sent, and the round is complete without it.
+        text = deps.renderer.text("quiz_result", recorded.language, tally=due, closed=False)
+        await _reply(bot, recorded.chat_id, text)
 
 
 async def _look_again(deps: Deps, answers: list[Answer], results: list[Recorded]) -> list[Recorded]:

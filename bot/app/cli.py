@@ -108,7 +108,7 @@ def _db_upgrade(settings: Settings) -> int:
 
 
 def _content_check() -> int:
-    from content.check import check_all
+    from content.check import check_all, two_step_cases
     from content.loader import counts
 
     content, problems = check_all()
@@ -120,7 +120,8 @@ def _content_check() -> int:
     tally = counts(content.questions)
     print(
         f"Content OK: {len(content.values)} values, {len(content.questions)} questions "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(tally['kind'].items()))}), "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(tally['kind'].items()))}; "
+        f"{two_step_cases(content.questions)} two-step cases), "
         f"{len(content.prompts)} prompts, {len(content.holidays)} holidays."
     )
     return 0
@@ -147,6 +148,7 @@ def _content_transfer(settings: Settings, action: str, file: Path) -> int:
                 content.guideline_codes,
                 reserved_ids=reserved,
                 next_id=database.run_sync(content_db.next_hr_numbers),
+                stored_links=database.run_sync(content_db.question_links),
             )
         except SheetRejected as rejected:
             print(f"{file}: nothing imported.\n{rejected}", file=sys.stderr)

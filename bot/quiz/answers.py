@@ -58,6 +58,9 @@ class Recorded(NamedTuple):
     language: str = "id"
     # Set when this answer completed the member's round.
     round_done: RoundTally | None = None
+    # A first step of a two-step case, newly answered: the follow-up question to send now
+    # (bot/quiz/followups.py). Never set for a duplicate, so it goes out once.
+    follow_up: str | None = None
 
 
 class Answer(NamedTuple):
@@ -106,6 +109,7 @@ def _polls_read(postgres: bool) -> Select[*tuple[Any, ...]]:
             col(QuizPoll.round_id),
             col(QuizPoll.sent_at),
             col(QuizPoll.shown_order),
+            col(QuizPoll.follow_up),
             col(Member.id).label("member_found"),
             col(Member.telegram_user_id),
             col(Member.chat_id),
@@ -210,11 +214,22 @@ def record_answers(
         done = None
         if poll.round_id is not None:
             tally = tallies[(poll.round_id, poll.member_id)]
+            # An answered first step brings its follow-up into the round (see _tallies).
+            tally[0] += int(poll.follow_up is not None)
             tally[1:] = [tally[1] + 1, tally[2] + int(correct), tally[3] + points]
             if tally[1] == tally[0]:
                 done = RoundTally(poll.round_id, *tally)
                 reported.add((poll.round_id, poll.member_id))
-        results.append(Recorded(AnswerResult.RECORDED, correct, points, round_done=done, **base))
+        results.append(
+            Recorded(
+                AnswerResult.RECORDED,
+                correct,
+                points,
+                round_done=done,
+                follow_up=poll.follow_up,
+                **base,
+            )
+        )
     bulk.bulk_insert(session, table_of(QuizAnswer), rows)
     return results
 
@@ -238,7 +253,15 @@ def _stored_before(
         if tally[1] == tally[0] and pair not in reported:
             reported.add(pair)
             done = RoundTally(poll.round_id, *tally)
-    return Recorded(AnswerResult.RECORDED, correct, points, round_done=done, **base)
+    # The earlier try's follow-up was never sent: it failed before anyone learnt the result.
+    return Recorded(
+        AnswerResult.RECORDED,
+        correct,
+        points,
+        round_done=done,
+        follow_up=poll.follow_up,
+        **base,
+    )
 
 
 def _round_closes(conn: Connection, round_ids: set[int]) -> dict[int, datetime]:
@@ -256,32 +279,52 @@ def _round_closes(conn: Connection, round_ids: set[int]) -> dict[int, datetime]:
 
 
 def _tallies(conn: Connection, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
-    """Per round and member: [polls, answered, correct, points] before this batch."""
+    """Per round and member: [polls, answered, correct, points] before this batch.
+
+    A follow-up (two-step case) is part of the round once its first step is answered: it
+    counts from then on, before it has been sent, so the member's result waits for its
+    answer; a follow-up that could not be sent has its plan cleared and counts no more.
+    """
     if not pairs:
         return {}
     rounds, members = {r for r, _ in pairs}, {m for _, m in pairs}
     tallies = {pair: [0, 0, 0, 0] for pair in pairs}
     for round_id, member_id, total in conn.execute(
         select(QuizPoll.round_id, QuizPoll.member_id, func.count())
-        .where(col(QuizPoll.round_id).in_(rounds), col(QuizPoll.member_id).in_(members))
+        .where(
+            col(QuizPoll.round_id).in_(rounds),
+            col(QuizPoll.member_id).in_(members),
+            col(QuizPoll.follows).is_(None),
+        )
         .group_by(col(QuizPoll.round_id), col(QuizPoll.member_id))
     ):
         if (round_id, member_id) in tallies:
             tallies[(round_id, member_id)][0] = total
-    for round_id, member_id, answered, correct, points in conn.execute(
+    for round_id, member_id, answered, correct, points, follow_ups in conn.execute(
         select_columns(
             col(QuizAnswer.round_id),
             col(QuizAnswer.member_id),
             func.count(),
             func.coalesce(func.sum(case((col(QuizAnswer.correct), 1), else_=0)), 0),
             func.coalesce(func.sum(QuizAnswer.points), 0),
+            func.coalesce(func.sum(case((col(QuizPoll.follow_up).is_not(None), 1), else_=0)), 0),
         )
+        .select_from(QuizAnswer)
+        .outerjoin(QuizPoll, col(QuizPoll.poll_id) == QuizAnswer.poll_id)
         .where(col(QuizAnswer.round_id).in_(rounds), col(QuizAnswer.member_id).in_(members))
         .group_by(col(QuizAnswer.round_id), col(QuizAnswer.member_id))
     ):
         if (round_id, member_id) in tallies:
-            tallies[(round_id, member_id)][1:] = [answered, int(correct), int(points)]
+            tally = tallies[(round_id, member_id)]
+            tally[0] += int(follow_ups)
+            tally[1:] = [answered, int(correct), int(points)]
     return tallies
+
+
+def round_tally(*, session: Session, round_id: int, member_id: int) -> RoundTally:
+    """One member's tally of one round as stored now."""
+    tally = _tallies(session.connection(), {(round_id, member_id)})[(round_id, member_id)]
+    return RoundTally(round_id, *tally)
 
 
 def round_tallies(*, session: Session, round_id: int) -> list[tuple[Member, RoundTally]]:

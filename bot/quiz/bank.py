@@ -22,6 +22,11 @@ async def ids_in_use(db: Database) -> dict[str, str]:
     return await db.run(queries.bank_ids)
 
 
+async def links(db: Database) -> dict[str, str | None]:
+    """Every active question's follow-up (two-step cases), for checking an import's links."""
+    return await db.run(queries.question_links)
+
+
 async def next_hr_numbers(db: Database) -> dict[str, int]:
     """The highest `<VALUE>-H<n>` number per value, for numbering new HR items."""
     return await db.run(queries.next_hr_numbers)

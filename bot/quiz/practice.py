@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlmodel import Session
 
+from bot.quiz.pool import pool
 from bot.quiz.rounds import note_sent
-from bot.quiz.selection import Candidate, Seen, choose, round_cycles
+from bot.quiz.selection import Seen, choose, round_cycles
 from bot.quiz.shuffle import option_order
 from content.loader import Question
 from db.engine import Database
-from db.queries import analysis as analysis_db
 from db.queries import quiz as quiz_db
 
 
@@ -21,11 +21,14 @@ class PracticePick:
     question: Question
     cycle: int  # the member's pass through the pool this question belongs to
     order: list[int]  # the options as this member sees them this time (bot/quiz/shuffle.py)
+    # A first step's follow-up, sent once this is answered (bot/quiz/followups.py).
+    follow_up: str | None = None
 
 
 def _pick(*, session: Session, member_id: int, today: date, seed: str) -> PracticePick | None:
-    bank = {q.id: q for q in analysis_db.questions_in_play(session=session)}
-    candidates = [Candidate(q.id, q.value, q.difficulty) for q in bank.values()]
+    # Never a follow-up on its own: it comes after its first step is answered.
+    play = pool(session=session)
+    bank, candidates = play.bank, play.candidates
     boxes = quiz_db.question_boxes(session=session, member_id=member_id)
     seen = [Seen(b.question_id, b.value, b.last_sent, b.box, b.due, b.cycle) for b in boxes]
     picks = choose(candidates, seen, today=today, count=1, seed=seed)
@@ -34,7 +37,8 @@ def _pick(*, session: Session, member_id: int, today: date, seed: str) -> Practi
     question = bank[picks[0]]
     sent = quiz_db.times_sent(session=session, member_id=member_id, question_id=question.id)
     order = option_order(member_id, question.id, len(question.options), sent)
-    return PracticePick(question, round_cycles(candidates, seen, picks)[picks[0]], order)
+    cycle = round_cycles(candidates, seen, picks)[picks[0]]
+    return PracticePick(question, cycle, order, play.follow_ups.get(question.id))
 
 
 async def pick(db: Database, *, member_id: int, today: date, seed: str) -> PracticePick | None:
@@ -53,6 +57,7 @@ def _sent(
     day: date,
     cycle: int,
     order: list[int],
+    follow_up: str | None,
 ) -> None:
     quiz_db.record_poll(
         session=session,
@@ -63,6 +68,7 @@ def _sent(
         message_id=message_id,
         practice=True,
         shown_order=order,
+        follow_up=follow_up,
     )
     note_sent(
         session,
@@ -95,4 +101,5 @@ async def note_practice_sent(
         day=day,
         cycle=pick.cycle,
         order=pick.order,
+        follow_up=pick.follow_up,
     )

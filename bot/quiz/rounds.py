@@ -20,11 +20,11 @@ from bot.core.deps import Deps
 from bot.core.render import Renderer
 from bot.delivery.broadcasts import allow_paid
 from bot.quiz.answers import round_tallies
-from bot.quiz.selection import Candidate, Seen, choose, round_cycles
+from bot.quiz.pool import pool
+from bot.quiz.selection import Seen, choose, round_cycles
 from bot.quiz.shuffle import option_order, poll_params
 from content.loader import Question
 from db.models import Broadcast, QuestionBox, QuizPoll, Score
-from db.queries import analysis as analysis_db
 from db.queries import outbox
 from db.queries.outbox import DueRow, Recipient
 from db.queries.scores import ALL
@@ -67,8 +67,9 @@ def _build_round(
 ) -> list[tuple[int | None, int, dict[str, Any]]]:
     """Choose each member's questions and write their delivery payloads (in the db thread:
     thousands of members' histories and renders would stall the event loop)."""
-    bank = {q.id: q for q in analysis_db.questions_in_play(session=session)}
-    candidates = [Candidate(q.id, q.value, q.difficulty) for q in bank.values()]
+    # Never a follow-up on its own: it comes after its first step is answered.
+    play = pool(session=session)
+    bank, candidates = play.bank, play.candidates
     ids = [r.member_id for r in recipients]
     seen: dict[int, list[Seen]] = defaultdict(list)
     accuracy: dict[int, tuple[int, int]] = {}
@@ -122,6 +123,8 @@ def _build_round(
                     "messages": quiz_messages(renderer, lang, chosen, intro[lang], orders),
                     "quiz": picks,
                     "orders": orders,
+                    # First step -> follow-up, planned on the poll when it is recorded.
+                    "follow_ups": {p: play.follow_ups[p] for p in picks if p in play.follow_ups},
                     "values": [q.value for q in chosen],
                     "cycles": round_cycles(candidates, history, picks),
                     "day": day.isoformat(),
@@ -203,6 +206,7 @@ def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str,
         cycles = row.payload.get("cycles", {})
         # Rows queued before options were shuffled carry no orders: shown in bank order.
         orders = row.payload.get("orders", {})
+        follow_ups = row.payload.get("follow_ups", {})
         for index, (message, question_id) in enumerate(zip(polls, picks, strict=False)):
             session.add(
                 QuizPoll(
@@ -215,6 +219,7 @@ def record_round_polls(session: Session, sent: list[tuple[DueRow, list[dict[str,
                     practice=False,
                     sent_at=_sent_at(message),
                     shown_order=orders.get(question_id),
+                    follow_up=follow_ups.get(question_id),
                 )
             )
             note_sent(

@@ -32,6 +32,7 @@ class QuestionValues(TypedDict):
     options: list[str]
     correct: int
     explanation: str
+    follow_up: str | None
 
 
 def _values(q: Question) -> QuestionValues:
@@ -45,6 +46,7 @@ def _values(q: Question) -> QuestionValues:
         "options": list(q.options),
         "correct": q.correct,
         "explanation": q.explanation,
+        "follow_up": q.follow_up,
     }
 
 
@@ -128,19 +130,31 @@ def active_questions(*, session: Session) -> list[Question]:
     rows = session.exec(
         select(QuestionRow).where(QuestionRow.active).order_by(QuestionRow.id)
     ).all()
-    return [
-        Question(
-            id=r.id,
-            value=r.value,
-            guideline=r.guideline,
-            difficulty=r.difficulty,
-            kind=r.kind,
-            question=r.question,
-            options=tuple(r.options),
-            correct=r.correct,
-            explanation=r.explanation,
-            scene=r.scene,
-            source=r.source,
-        )
-        for r in rows
-    ]
+    return [question_of(r) for r in rows]
+
+
+def question_of(r: QuestionRow) -> Question:
+    return Question(
+        id=r.id,
+        value=r.value,
+        guideline=r.guideline,
+        difficulty=r.difficulty,
+        kind=r.kind,
+        question=r.question,
+        options=tuple(r.options),
+        correct=r.correct,
+        explanation=r.explanation,
+        scene=r.scene,
+        source=r.source,
+        follow_up=r.follow_up,
+    )
+
+
+def question_links(*, session: Session) -> dict[str, str | None]:
+    """Every active soal's follow-up (or None), to check a spreadsheet's links against."""
+    return {
+        qid: follow_up
+        for qid, follow_up in session.exec(
+            select(QuestionRow.id, QuestionRow.follow_up).where(QuestionRow.active)
+        ).all()
+    }

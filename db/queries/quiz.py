@@ -18,6 +18,9 @@ def record_poll(
     message_id: int,
     practice: bool,
     shown_order: list[int] | None = None,
+    round_id: int | None = None,
+    follow_up: str | None = None,
+    follows: str | None = None,
 ) -> None:
     session.add(
         QuizPoll(
@@ -28,6 +31,9 @@ def record_poll(
             message_id=message_id,
             practice=practice,
             shown_order=shown_order,
+            round_id=round_id,
+            follow_up=follow_up,
+            follows=follows,
         )
     )
 
