@@ -16,6 +16,7 @@ from bot.delivery.progress import report_progress, start_broadcast
 from bot.ideas.service import post_digest
 from bot.members import privacy
 from bot.programme.scheduler import Programme
+from bot.quiz import followups
 from bot.quiz.rounds import QUIZ_KIND, close_round, open_windows, record_round_polls
 from bot.reports.scheduled import send_monthly, send_silent_alert
 from db.queries import outbox
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 3.0  # seconds; well inside Telegram's limits for editing one message
 RETENTION_JOB = "retention"
+FOLLOW_UP_JOB = "follow-ups"
+FOLLOW_UP_EVERY = 300.0  # seconds: owed follow-ups (bot/quiz/followups.py) are rare
 RETENTION_AT = time(2, 0)  # local time of the default zone: nobody is answering then
 
 
@@ -95,6 +98,8 @@ async def start_services(app: BotApp) -> None:
         first=_until_retention(deps),
         name=RETENTION_JOB,
     )
+    # Follow-ups of two-step cases owed since a stop or a failure: soon, then now and then.
+    job_queue.run_repeating(_follow_up_job, FOLLOW_UP_EVERY, first=5.0, name=FOLLOW_UP_JOB)
     # Answers recorded but not scored when the bot last stopped.
     deps.scorekeeper.poke(delay=0)
 
@@ -148,3 +153,10 @@ def _until_retention(deps: Deps) -> timedelta:
 
 async def _retention_job(ctx: BotContext) -> None:
     await privacy.enforce_retention(ctx.deps.db, ctx.deps.settings, now=ctx.deps.clock.now())
+
+
+async def _follow_up_job(ctx: BotContext) -> None:
+    try:
+        await followups.resume(ctx.deps, ctx.bot)
+    except Exception:  # the database, most likely: the next run tries again
+        log.exception("owed follow-up questions could not be sent")

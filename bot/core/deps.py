@@ -82,6 +82,8 @@ class Deps:
     # Practice polls (/kuis) sent but not yet recorded, by chat: a quick vote arriving in
     # between waits for the record instead of being taken for a vote on an unknown poll.
     practice_sending: dict[int, asyncio.Event] = field(default_factory=dict)
+    # First steps of two-step cases whose follow-up is being sent (bot/quiz/followups.py).
+    follow_ups_sending: set[str] = field(default_factory=set)
 
 
 # Per-user and per-chat state PTB keeps for the handlers (a broadcast being composed,

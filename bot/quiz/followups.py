@@ -9,6 +9,12 @@ then its own quiz poll with the member's own option order. It is recorded as a `
 like any other, with the first step's practice flag and round, so points, Leitner boxes,
 the boards and item analysis count it as an ordinary answer.
 
+A follow-up owed but not sent (the bot stopped, or the database failed, between the first
+step's answer and the follow-up) is sent by `resume`, at start-up and every few minutes,
+for answers of the last day. A follow-up written to Telegram just before a kill, and not
+yet recorded, would then go a second time: a second poll of the same case is a smaller
+harm than a round whose result never comes.
+
 In a round the follow-up is part of the round from the moment its first step is answered
 (`bot/quiz/answers._tallies`): the member's result ("4 dari 4 benar") comes after the
 follow-up's answer. The plan is kept on the first step's poll (`quiz_poll.follow_up`);
@@ -21,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from telegram import Bot, InputPollOption
 from telegram.error import TelegramError
@@ -34,11 +41,16 @@ from bot.quiz.poll import quiz_payload
 from bot.quiz.rounds import note_sent
 from bot.quiz.shuffle import option_order
 from content.loader import Question
-from db.models import Broadcast, Member, QuestionBox, QuestionRow, QuizPoll
+from db.models import Broadcast, Member, QuestionBox, QuestionRow, QuizAnswer, QuizPoll
 from db.queries import content as content_db
 from db.queries import quiz as quiz_db
 
 log = logging.getLogger(__name__)
+
+# Follow-ups owed for answers this recent are sent by `resume`; older ones are let go.
+RESUME_WITHIN = timedelta(days=1)
+# An answer younger than this is still in the hands of the path that recorded it.
+RESUME_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,52 @@ def _drop(*, session: Session, poll_id: str) -> RoundTally | None:
     return _clear(session, first) if first is not None else None
 
 
+@dataclass(frozen=True)
+class Owed:
+    """A first step answered whose follow-up never went out."""
+
+    poll_id: str
+    chat_id: int
+    language: str
+
+
+def _owed(*, session: Session, since: datetime, until: datetime) -> list[Owed]:
+    sent = aliased(QuizPoll)
+    rows = session.exec(
+        select(QuizPoll.poll_id, Member.chat_id, Member.language)
+        .join(QuizAnswer, col(QuizAnswer.poll_id) == QuizPoll.poll_id)
+        .join(Member, col(Member.id) == QuizPoll.member_id)
+        .outerjoin(sent, col(sent.follows) == QuizPoll.poll_id)
+        .where(
+            col(QuizPoll.follow_up).is_not(None),
+            col(sent.poll_id).is_(None),
+            col(QuizAnswer.answered_at) >= since,
+            col(QuizAnswer.answered_at) < until,
+            col(Member.deleted_at).is_(None),
+        )
+    ).all()
+    return [Owed(poll_id, chat_id, language) for poll_id, chat_id, language in rows]
+
+
+async def resume(deps: Deps, bot: Bot) -> int:
+    """Send the follow-ups owed for recent answers; how many went out (or were settled)."""
+    now = deps.clock.now()
+    owed = await deps.db.run(_owed, since=now - RESUME_WITHIN, until=now - RESUME_AFTER)
+    for item in owed:
+        if item.poll_id in deps.follow_ups_sending:
+            continue
+        due = await send_follow_up(deps, bot, poll_id=item.poll_id)
+        if due is not None:
+            text = deps.renderer.text("quiz_result", item.language, tally=due, closed=False)
+            try:
+                await bot.send_message(item.chat_id, text, parse_mode="HTML")
+            except TelegramError as exc:
+                log.info("a round result could not be sent: %s", type(exc).__name__)
+    if owed:
+        log.warning("%d follow-up questions owed since a stop or a failure were settled", len(owed))
+    return len(owed)
+
+
 async def send_follow_up(deps: Deps, bot: Bot, *, poll_id: str) -> RoundTally | None:
     """Send the follow-up planned on this (just answered) poll, if any, and record it.
 
@@ -146,6 +204,16 @@ async def send_follow_up(deps: Deps, bot: Bot, *, poll_id: str) -> RoundTally | 
     is complete without it (the caller sends it); None otherwise. A Telegram error is
     logged, never raised.
     """
+    if poll_id in deps.follow_ups_sending:
+        return None  # the other caller sends it
+    deps.follow_ups_sending.add(poll_id)
+    try:
+        return await _send(deps, bot, poll_id)
+    finally:
+        deps.follow_ups_sending.discard(poll_id)
+
+
+async def _send(deps: Deps, bot: Bot, poll_id: str) -> RoundTally | None:
     plan = await deps.db.run(_plan, poll_id=poll_id)
     if plan is None or isinstance(plan, Dropped):
         return plan.result if plan is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.core.calendar import FakeClock
 from bot.core.config import Settings
+from bot.quiz import followups
 from bot.quiz.rounds import send_quiz_round
 from content.loader import Question
 from db.engine import Database
@@ -232,3 +233,35 @@ async def test_a_follow_up_retired_after_the_round_was_built_is_not_sent(
         assert result.text is not None and "3 dari 3 benar" in result.text, result.text
         await budi.expect_silence(0.5)
         assert len(_polls(kediri)) == 3
+
+
+async def test_a_follow_up_owed_after_a_failure_is_sent_later(
+    bot, budi, kediri: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is recorded but the follow-up is not sent (the database failed, or the
+    bot stopped, in between): the follow-ups job sends it later, once."""
+    deps = bot.bot_data["deps"]
+    await budi.send("/kuis")
+    first = await _next_poll(budi)
+    await eventually(lambda: _poll(kediri, first.poll["id"]) is not None)
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(followups, "send_follow_up", broken)
+    await budi.answer_poll(first, _key(first))
+    await eventually(lambda: len(_answers(kediri)) == 1)
+    await budi.expect_silence(0.5)
+    monkeypatch.undo()
+
+    # Not while the path that recorded the answer may still be at it...
+    assert await followups.resume(deps, bot.bot) == 0
+    deps.clock.advance(timedelta(minutes=2))
+    # ...then once.
+    assert await followups.resume(deps, bot.bot) == 1
+    await expect(budi, "Kasus lanjutan")
+    follow = await _next_poll(budi)
+    sent = _poll(kediri, follow.poll["id"])
+    assert sent is not None and sent.follows == first.poll["id"]
+    assert await followups.resume(deps, bot.bot) == 0
+    await budi.expect_silence(0.5)
