@@ -58,6 +58,7 @@ ADMIN_COMMANDS = [
     "soal_ekspor",
     "admin_daftar",
     "audit",
+    "audit_ekspor",
 ]
 SUPERADMIN_COMMANDS = ["admin_tambah", "admin_hapus"]
 GROUP_COMMANDS = ["bantuan"]

@@ -337,3 +337,19 @@ def sync_superadmins(*, session: Session, superadmin_ids: Sequence[int]) -> list
             )
         )
     return changes
+
+
+def names_of(*, session: Session, telegram_user_ids: Sequence[int]) -> dict[int, str]:
+    """Current members' names by Telegram id; ids of no current member are left out."""
+    names: dict[int, str] = {}
+    ids = list(set(telegram_user_ids))
+    # In slices: SQLite takes at most 32,766 bound parameters in one statement.
+    for start in range(0, len(ids), 1000):
+        rows = session.exec(
+            select(Member.telegram_user_id, Member.full_name).where(
+                col(Member.telegram_user_id).in_(ids[start : start + 1000]),
+                col(Member.deleted_at).is_(None),
+            )
+        ).all()
+        names.update({user_id: name or "" for user_id, name in rows})
+    return names
