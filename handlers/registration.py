@@ -567,14 +567,27 @@ async def finish(
         return
     if await identity.list_loaded(ctx.db):
         # The list may have been loaded or replaced since the NIP was checked: again.
-        await close(message, ctx)
-        if not draft.nip:
-            draft.step = NIP
-            await prompt(update, ctx, draft)
-        else:
-            await verify_nip(update, ctx, draft, draft.nip)
-        return
-    if draft.nip and await accounts.nip_taken(
+        verdict = None
+        if draft.nip:
+            verdict = await identity.verify(
+                ctx.db,
+                nip=draft.nip,
+                name=draft.full_name or "",
+                telegram_user_id=draft.telegram_user_id,
+            )
+        if verdict is None or verdict.refusal is not None:
+            await close(message, ctx)
+            draft.prompt_message_id = None
+            if verdict is None or verdict.refusal is None:
+                draft.step = NIP
+                await prompt(update, ctx, draft)
+            else:
+                draft.unit_id, draft.opd_id = verdict.unit_id, verdict.opd_id
+                await refuse(update, ctx, draft, verdict.refusal)
+            return
+        draft.unit_id, draft.opd_id = verdict.unit_id, verdict.opd_id
+        await accounts.save_draft(ctx.db, draft=draft)
+    elif draft.nip and await accounts.nip_taken(
         ctx.db, nip=draft.nip, telegram_user_id=draft.telegram_user_id
     ):
         # Someone registered the same NIP between the question and this press.
