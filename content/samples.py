@@ -720,6 +720,8 @@ def _identity_variants() -> dict[str, list[dict[str, Any]]]:
         "hr_request_declined": [{"change_unit": True}, {"change_unit": False}],
         "unit_change_refused": [{"unit": unit, "listed": HOSTILE}, {"unit": unit, "listed": None}],
         "audit_exported": [{"actions": 100000, "refused": 100000}],
+        "hr_request_sent": [{}],
+        "hr_request_waiting": [{}],
         "ask_name": [{"verified": True}, {"verified": False}],
         "ask_nip": [{"verified": True}, {"verified": False}],
     }
