@@ -5,6 +5,7 @@ approve or decline with a button. Each refusal is polite and stores nothing of a
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlmodel import select
@@ -90,6 +91,15 @@ async def test_a_listed_employee_registers_without_a_unit_question(
     [member] = members(kediri)
     assert member.nip == BUDI_NIP and member.unit_id == unit_id(kediri, "PKM-SUKORAME")
     assert member.full_name == "budi SANTOSO"
+    # Their copy of their data shows what HR's list says about them.
+    await user.send("/data_saya")
+    doc = await expect(user, "Data Anda")
+    data = json.loads(sandbox.world.files[doc.document["file_id"]].data)
+    assert data["daftar_pegawai"] == {
+        "nip": BUDI_NIP,
+        "nama": "Dr. Budi Santoso, S.Kom.",
+        "kode_unit": "PKM-SUKORAME",
+    }
 
 
 async def test_an_unknown_nip_is_refused_then_approved_by_hr(
