@@ -328,7 +328,11 @@ async def _dispatch(
         await show_opd_page(update, ctx, draft, 0, message)
     elif match["unit"] and step == UNIT:
         await choose_unit(update, ctx, draft, int(match["unit_id"]), message)
-    elif match["hr"] and (step == NIP or (step == UNIT and draft.verify == Refusal.UNIT)):
+    elif match["hr"] and (
+        (step == NIP and (draft.verify or await identity.list_loaded(ctx.db)))
+        or (step == UNIT and draft.verify == Refusal.UNIT)
+    ):
+        # Only where the bot offered it: never a way around the list's absence.
         await answer(update, ctx)
         await ask_hr(update, ctx, draft, message)
     elif match["rename"] and step == NIP and draft.verify == Refusal.NAME:

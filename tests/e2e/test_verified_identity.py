@@ -281,3 +281,23 @@ async def test_moving_away_from_the_listed_unit_needs_hr(bot, sandbox, kediri) -
     await user.send("sukorame")
     await user.press(await expect(user, "Hasil pencarian"), "Puskesmas Sukorame")
     await expect(user, "Unit kerja Anda sekarang")
+
+
+async def test_without_the_list_registration_is_as_before(bot, sandbox, kediri) -> None:
+    user = sandbox.user("Budi")
+    await begin(user)
+    await user.send("Budi Santoso")
+    await expect(user, "Unit kerja")  # the unit is asked: no list to take it from
+    await user.send("sukorame")
+    await user.press(await expect(user, "Hasil pencarian"), "Puskesmas Sukorame")
+    prompt = await expect(user, "NIP (boleh dilewati)")
+    # The HR button exists only with the list: forged on the live question, it is stale.
+    notice = await sandbox.wait_callback_answer(
+        await user.press_forged(prompt.message_id, "reg:hr")
+    )
+    assert "tidak berlaku" in notice["text"]
+    assert draft(kediri, user.id).step == "nip"  # type: ignore[union-attr]
+    await user.send(BUDI_NIP)  # not in any list: none is loaded
+    await user.press(await expect(user, "Periksa data Anda"), "✅ Simpan")
+    await expect(user, "Selamat bergabung")
+    assert [m.nip for m in members(kediri)] == [BUDI_NIP]
