@@ -87,7 +87,9 @@ async def on_review(update: Update, ctx: BotContext) -> None:
         return
     message = query.message if isinstance(query.message, Message) else None
     change_unit = draft.purpose == "change_unit"
-    name = draft.full_name
+    # A move's draft holds no name: the member's is shown on the decided message.
+    member_now = await accounts.member(ctx.db, telegram_user_id=user_id)
+    name = draft.full_name or (member_now.full_name if member_now else None)
     if match["verdict"] == "no":
         if not await identity.decline(ctx.db, telegram_user_id=user_id, requested_at=at):
             await answer(update, ctx, "hr_decided", admin.language)

@@ -268,6 +268,9 @@ async def test_moving_away_from_the_listed_unit_needs_hr(bot, sandbox, kediri) -
     await expect(user, "sudah dikirim")
     # While HR decides, the member's messages are still reflections, not registration text.
     assert draft(kediri, user.id).step == "pending"  # type: ignore[union-attr]
+    await user.send("Hari ini saya melayani warga dengan sabar dan ramah.")
+    reply = await expect(user, "refleksi")
+    assert "menunggu persetujuan" not in reply.text
     request = await expect(hr, "ingin pindah ke unit kerja")
     assert "Kelurahan Bandar Lor" in request.text and "Puskesmas Sukorame" in request.text
     await hr.press(request, "✅ Setujui")
@@ -281,6 +284,19 @@ async def test_moving_away_from_the_listed_unit_needs_hr(bot, sandbox, kediri) -
     await user.send("sukorame")
     await user.press(await expect(user, "Hasil pencarian"), "Puskesmas Sukorame")
     await expect(user, "Unit kerja Anda sekarang")
+    # Asked again, and declined this time: the member stays where the list has them.
+    await user.send("/ubah_unit")
+    await expect(user, "Unit Anda sekarang")
+    await user.send("bandar lor")
+    await user.press(await expect(user, "Hasil pencarian"), "Kelurahan Bandar Lor")
+    await user.press(await expect(user, "perlu persetujuan"), "🙋 Minta persetujuan HR")
+    await hr.press(await expect(hr, "ingin pindah ke unit kerja"), "✖️ Tolak")
+    decided = await expect(hr, "Ditolak oleh Admin BKPSDM")
+    assert "Budi Santoso" in decided.text
+    await expect(user, "belum dapat menyetujui perpindahan unit kerja Anda")
+    [budi] = [m for m in members(kediri) if m.telegram_user_id == user.id]
+    assert budi.unit_id == unit_id(kediri, "PKM-SUKORAME") and draft(kediri, user.id) is None
+    assert "unit_change_declined" in audit_actions(kediri)
 
 
 async def test_without_the_list_registration_is_as_before(bot, sandbox, kediri) -> None:
