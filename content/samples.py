@@ -45,6 +45,7 @@ class SampleDraft:
     full_name: str | None = LONG
     nip: str | None = "198609262015051001"
     purpose: str = "register"
+    verify: str | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,7 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
         "summary": [
             {"draft": SampleDraft(), "unit": unit},
             {"draft": SampleDraft(nip=None), "unit": None},
+            {"draft": SampleDraft(verify="unknown"), "unit": unit},
         ],
         "redo": plain,
         "registered": [{"member": member}],
@@ -766,11 +768,48 @@ def _unit_head_variants() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _identity_variants() -> dict[str, list[dict[str, Any]]]:
+    unit = SampleUnit()
+    reasons = ("unknown", "name", "taken", "none", "nounit")
+    return {
+        "identity_refused": [{"problem": p} for p in reasons],
+        "hr_request_admin": [
+            {
+                "draft": SampleDraft(verify=r),
+                "unit": unit,
+                "listed_name": LONG[:100],
+                "holder_name": HOSTILE,
+            }
+            for r in reasons
+        ]
+        + [
+            {
+                "draft": SampleDraft(purpose="change_unit", verify="unit", full_name=None),
+                "unit": unit,
+                "member_name": LONG[:100],
+                "listed_unit": HOSTILE,
+            }
+        ],
+        "hr_request_decided": [
+            {"approved": True, "admin": LONG, "name": HOSTILE},
+            {"approved": False, "admin": HOSTILE, "name": None},
+        ],
+        "hr_request_declined": [{"change_unit": True}, {"change_unit": False}],
+        "unit_change_refused": [{"unit": unit, "listed": HOSTILE}, {"unit": unit, "listed": None}],
+        "audit_exported": [{"actions": 100000, "refused": 100000}],
+        "hr_request_sent": [{}],
+        "hr_request_waiting": [{}],
+        "ask_name": [{"verified": True}, {"verified": False}],
+        "ask_nip": [{"verified": True}, {"verified": False}],
+    }
+
+
 SAMPLES = {
     **_variants(),
     **_programme_variants(),
     **_idea_variants(),
     **_unit_head_variants(),
+    **_identity_variants(),
 }
 
 

@@ -87,8 +87,19 @@ class Member(SQLModel, table=True):
     """A registered ASN. Personal fields become NULL when the member deletes their data."""
 
     __tablename__ = "member"
-    # Unit sizes for the leaderboards count live members per unit from this index alone.
-    __table_args__ = (Index("ix_member_unit_deleted", "unit_id", "deleted_at"),)
+    __table_args__ = (
+        # Unit sizes for the leaderboards count live members per unit from this index alone.
+        Index("ix_member_unit_deleted", "unit_id", "deleted_at"),
+        # One NIP, one account, whatever the code above does (two presses at once); an
+        # erased member's NIP is NULL and frees it.
+        Index(
+            "uq_member_nip",
+            "nip",
+            unique=True,
+            sqlite_where=sql_text("nip IS NOT NULL"),
+            postgresql_where=sql_text("nip IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
@@ -137,6 +148,26 @@ class Registration(SQLModel, table=True):
     search: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     # The message whose buttons are live; buttons on any other message are stale.
     prompt_message_id: int | None = Field(default=None)
+    # Why the employee list did not confirm this person (bot/members/identity.py), so HR
+    # must approve: unknown, name, taken, none (no NIP) or unit (a move elsewhere).
+    verify: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    # When the request went to HR (step "pending"); it also tells one request from the next.
+    requested_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Employee(SQLModel, table=True):
+    """HR's employee list (`berakhlak pegawai import`): who may register with which NIP,
+    under which name and in which unit. Replaced whole by each import."""
+
+    __tablename__ = "employee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nip: str = Field(sa_column=Column(String(18), unique=True, nullable=False))
+    full_name: str = Field(sa_column=Column(String(100), nullable=False))
+    unit_code: str = Field(sa_column=Column(String(24), nullable=False))
     updated_at: datetime = _ts(nullable=False)
 
 

@@ -1,19 +1,21 @@
-"""Roles and the audit log: /admin_tambah, /admin_hapus (superadmin), /admin_daftar, /audit."""
+"""Roles and the audit log: /admin_tambah, /admin_hapus (superadmin), /admin_daftar, /audit,
+/audit_ekspor."""
 
 from __future__ import annotations
 
 import contextlib
 import re
 
-from telegram import BotCommandScopeChat, Message, Update
+from telegram import BotCommandScopeChat, InputFile, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.members import accounts, audit
 from bot.members.accounts import MemberInfo, Role
+from bot.members.audit_export import audit_xlsx
 from handlers.admin_common import require_admin
-from handlers.common import Button, answer, edit, send
+from handlers.common import HTML, Button, answer, edit, send
 from handlers.help import set_member_menu
 
 CALLBACK = re.compile(r"^adm:(?P<action>add|del):(?P<member_id>\d{1,9})$")
@@ -28,6 +30,7 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("admin_hapus", remove, filters=private))
     app.add_handler(CommandHandler("admin_daftar", list_admins, filters=private))
     app.add_handler(CommandHandler("audit", show_audit, filters=private))
+    app.add_handler(CommandHandler("audit_ekspor", export_audit, filters=private))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
     app.add_handler(CallbackQueryHandler(on_audit_page, pattern=r"^aud:"))
 
@@ -134,6 +137,25 @@ async def show_audit(update: Update, ctx: BotContext) -> None:
     page = await audit.page(ctx.db, refused=False, page=1, per_page=AUDIT_ROWS, actor=actor)
     rows = _audit_rows(ctx, admin, page)
     await send(update, ctx, "audit", admin.language, rows=rows, **_view(ctx, page))
+
+
+async def export_audit(update: Update, ctx: BotContext) -> None:
+    """/audit_ekspor: the whole log as an .xlsx, actions and refusals on separate sheets."""
+    admin = await require_admin(update, ctx, "audit_export")
+    if admin is None:
+        return
+    assert update.effective_chat is not None
+    # Recorded first, so the file shows this export too: reading the log is an action.
+    await audit.record(ctx.db, actor_user_id=admin.telegram_user_id, action="audit_export")
+    exported = await audit_xlsx(ctx.deps, admin.language)
+    await ctx.bot.send_document(
+        update.effective_chat.id,
+        InputFile(exported.data, filename="audit_berakhlak.xlsx"),
+        caption=ctx.renderer.text(
+            "audit_exported", admin.language, actions=exported.actions, refused=exported.refused
+        ),
+        parse_mode=HTML,
+    )
 
 
 async def on_audit_page(update: Update, ctx: BotContext) -> None:

@@ -60,6 +60,7 @@ ADMIN_COMMANDS = [
     "admin_daftar",
     "kepala_unit",
     "audit",
+    "audit_ekspor",
 ]
 # A unit head (named by an admin) reviews their unit's stories; ideas move from /ide_daftar.
 HEAD_COMMANDS = ["cerita_tinjau"]

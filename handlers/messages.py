@@ -34,7 +34,8 @@ async def on_message(update: Update, ctx: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     draft = await accounts.draft(ctx.db, telegram_user_id=user.id)
-    if draft is not None:
+    # A member's unit change waiting for HR owns no text: their reflections go on.
+    if draft is not None and not (draft.purpose == "change_unit" and draft.step == "pending"):
         await registration.on_text(update, ctx, draft)
         return
     member = await current_member(update, ctx)

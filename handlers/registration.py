@@ -1,5 +1,9 @@
 """Registration in a private chat: language, consent, name, unit, optional NIP, confirm.
 
+With HR's employee list loaded: language, consent, name, NIP (checked against the list,
+which gives the unit), confirm; what the list does not confirm goes to HR as a request
+(`bot/members/identity.py`, the admin side in handlers/identity.py).
+
 The draft lives in the database (table `registration`), so the flow resumes where it
 was after /start, a stale button or a restart. Callback data is only ever a hint: the
 step, the live message and every id are checked again here.
@@ -17,8 +21,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.core.render import LANGUAGES
-from bot.members import accounts, privacy, units
+from bot.members import accounts, audit, identity, privacy, units
 from bot.members.accounts import Registration, Role
+from bot.members.identity import NEEDS_UNIT, Refusal
 from bot.members.names import check_name
 from bot.members.nip import check_nip
 from bot.members.unit_search import search_words
@@ -33,6 +38,7 @@ from handlers.common import (
     user_language,
 )
 from handlers.errors import recover, recovers
+from handlers.identity import tell_admins
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ PAGE = 8
 MAX_SEARCH = 64
 
 LANG, CONSENT, NAME, UNIT, NIP, CONFIRM = "lang", "consent", "name", "unit", "nip", "confirm"
+PENDING = "pending"  # sent to HR for approval (handlers/identity.py answers it)
 
 CALLBACK = re.compile(
     r"^reg:(?:"
@@ -53,6 +60,8 @@ CALLBACK = re.compile(
     r"|(?P<skipnip>skipnip)"
     r"|(?P<save>save)"
     r"|(?P<redo>redo)"
+    r"|(?P<hr>hr)"
+    r"|(?P<rename>rename)"
     r")$"
 )
 
@@ -128,7 +137,8 @@ async def on_text(update: Update, ctx: BotContext, draft: Registration) -> None:
             )
             return
         draft.full_name = result.name
-        draft.step = UNIT
+        # With the employee list the unit comes from it, so the NIP is asked next.
+        draft.step = NIP if await identity.list_loaded(ctx.db) else UNIT
         await prompt(update, ctx, draft)
     elif draft.step == UNIT:
         await search_unit(update, ctx, draft, text)
@@ -136,6 +146,9 @@ async def on_text(update: Update, ctx: BotContext, draft: Registration) -> None:
         check = check_nip(text, today=ctx.deps.clock.today(ctx.deps.settings.default_timezone))
         if check.nip is None:
             await send(update, ctx, "nip_invalid", lang, problem=check.problem, length=check.length)
+            return
+        if await identity.list_loaded(ctx.db):
+            await verify_nip(update, ctx, draft, check.nip)
             return
         if await accounts.nip_taken(ctx.db, nip=check.nip, telegram_user_id=draft.telegram_user_id):
             # Without the employee list a NIP proves nothing; at least it opens one account.
@@ -147,10 +160,82 @@ async def on_text(update: Update, ctx: BotContext, draft: Registration) -> None:
             # The NIP question's "Lewati" button is answered by the typed NIP.
             await close_id(ctx, draft.chat_id, draft.prompt_message_id)
         await prompt(update, ctx, draft)
+    elif draft.step == PENDING:
+        await send(update, ctx, "hr_request_waiting", lang)
     else:
         # Steps answered with buttons: point at them again rather than guess.
         await send(update, ctx, "use_buttons", lang)
         await prompt(update, ctx, draft)
+
+
+async def verify_nip(update: Update, ctx: BotContext, draft: Registration, nip: str) -> None:
+    """Match the typed NIP and name against the employee list: on to the summary with the
+    listed unit, or a polite refusal whose buttons ask HR (or fix the name)."""
+    verdict = await identity.verify(
+        ctx.db, nip=nip, name=draft.full_name or "", telegram_user_id=draft.telegram_user_id
+    )
+    draft.nip = nip
+    draft.unit_id, draft.opd_id = verdict.unit_id, verdict.opd_id
+    if draft.prompt_message_id is not None:
+        # The question's (or the last refusal's) buttons are answered by the typed NIP.
+        await close_id(ctx, draft.chat_id, draft.prompt_message_id)
+        draft.prompt_message_id = None
+    if verdict.refusal is None:
+        draft.verify = None
+        draft.step = CONFIRM
+        await prompt(update, ctx, draft)
+        return
+    await refuse(update, ctx, draft, verdict.refusal)
+
+
+async def refuse(update: Update, ctx: BotContext, draft: Registration, refusal: Refusal) -> None:
+    """Say why the list does not confirm the person; the draft stays at the NIP step."""
+    draft.verify = refusal
+    draft.step = NIP
+    await accounts.save_draft(ctx.db, draft=draft)
+    # Audited as a refused attempt (collapsed per person and minute), without the NIP.
+    await audit.record(
+        ctx.db,
+        actor_user_id=draft.telegram_user_id,
+        action="identity_refused",
+        detail={"reason": refusal.value},
+        allowed=False,
+    )
+    lang = draft.language
+    rows = [[(ctx.renderer.label("hr_request", lang), "reg:hr")]]
+    if refusal == Refusal.NAME:
+        rows.append([(ctx.renderer.label("hr_rename", lang), "reg:rename")])
+    sent = await send(update, ctx, "identity_refused", lang, rows=rows, problem=refusal.value)
+    await _save(ctx, draft, sent)
+
+
+async def ask_hr(
+    update: Update, ctx: BotContext, draft: Registration, message: Message | None
+) -> None:
+    """ "Minta persetujuan HR": on to the unit (when the list cannot give it) or the summary."""
+    await close(message, ctx)
+    if draft.purpose == "change_unit":
+        await send_request(update, ctx, draft)
+        return
+    if draft.verify is None:
+        # Pressed under the NIP question: no NIP to check.
+        draft.verify, draft.nip = Refusal.NO_NIP, None
+    if draft.verify in NEEDS_UNIT or draft.unit_id is None:
+        draft.unit_id = draft.opd_id = None
+        draft.step = UNIT
+    else:
+        draft.step = CONFIRM
+    await prompt(update, ctx, draft)
+
+
+async def send_request(update: Update, ctx: BotContext, draft: Registration) -> None:
+    """Park the draft as a request and tell every admin (handlers/identity.py)."""
+    draft.step = PENDING
+    draft.requested_at = ctx.deps.clock.now()
+    draft.prompt_message_id = None
+    await accounts.save_draft(ctx.db, draft=draft)
+    await send(update, ctx, "hr_request_sent", draft.language)
+    await tell_admins(ctx, draft)
 
 
 async def search_unit(update: Update, ctx: BotContext, draft: Registration, text: str) -> None:
@@ -243,7 +328,21 @@ async def _dispatch(
         await show_opd_page(update, ctx, draft, 0, message)
     elif match["unit"] and step == UNIT:
         await choose_unit(update, ctx, draft, int(match["unit_id"]), message)
-    elif match["skipnip"] and step == NIP:
+    elif match["hr"] and (
+        (step == NIP and (draft.verify or await identity.list_loaded(ctx.db)))
+        or (step == UNIT and draft.verify == Refusal.UNIT)
+    ):
+        # Only where the bot offered it: never a way around the list's absence.
+        await answer(update, ctx)
+        await ask_hr(update, ctx, draft, message)
+    elif match["rename"] and step == NIP and draft.verify == Refusal.NAME:
+        await answer(update, ctx)
+        await close(message, ctx)
+        draft.step = NAME
+        draft.full_name = draft.nip = draft.verify = None
+        draft.opd_id = draft.unit_id = None
+        await prompt(update, ctx, draft)
+    elif match["skipnip"] and step == NIP and not await identity.list_loaded(ctx.db):
         await answer(update, ctx)
         await close(message, ctx)
         draft.nip = None
@@ -256,7 +355,7 @@ async def _dispatch(
         await answer(update, ctx)
         await edit(message, ctx, "redo", lang)
         draft.step = NAME
-        draft.full_name = draft.nip = None
+        draft.full_name = draft.nip = draft.verify = None
         draft.opd_id = draft.unit_id = None
         await prompt(update, ctx, draft)
     else:
@@ -285,16 +384,26 @@ async def prompt(update: Update, ctx: BotContext, draft: Registration) -> None:
         policy = privacy.policy(ctx.deps.settings)
         sent = await send(update, ctx, "consent", lang, rows=rows, policy=policy)
     elif draft.step == NAME:
-        sent = await send(update, ctx, "ask_name", lang)
+        verified = await identity.list_loaded(ctx.db)
+        sent = await send(update, ctx, "ask_name", lang, verified=verified)
     elif draft.step == UNIT:
         sent = await _send_opd_page(update, ctx, draft, 0)
     elif draft.step == NIP:
-        rows = [[(ctx.renderer.label("skip_nip", lang), "reg:skipnip")]]
-        sent = await send(update, ctx, "ask_nip", lang, rows=rows)
+        verified = await identity.list_loaded(ctx.db)
+        if verified:
+            # The NIP cannot be skipped; without one, HR decides.
+            rows = [[(ctx.renderer.label("hr_request", lang), "reg:hr")]]
+            draft.verify = draft.nip = None
+        else:
+            rows = [[(ctx.renderer.label("skip_nip", lang), "reg:skipnip")]]
+        sent = await send(update, ctx, "ask_nip", lang, rows=rows, verified=verified)
+    elif draft.step == PENDING:
+        sent = await send(update, ctx, "hr_request_waiting", lang)
     else:
         unit = await units.unit(ctx.db, unit_id=draft.unit_id or 0)
+        save = "hr_send" if draft.verify else "save"
         rows = [
-            [(ctx.renderer.label("save", lang), "reg:save")],
+            [(ctx.renderer.label(save, lang), "reg:save")],
             [(ctx.renderer.label("redo", lang), "reg:redo")],
         ]
         sent = await send(update, ctx, "summary", lang, rows=rows, draft=draft, unit=unit)
@@ -407,6 +516,13 @@ async def choose_unit(
     await edit(message, ctx, "unit_chosen", draft.language, unit=unit)
     draft.unit_id = unit.id
     draft.opd_id = unit.parent_id or unit.id
+    if draft.purpose == "change_unit" and await identity.list_loaded(ctx.db):
+        member = await accounts.member(ctx.db, telegram_user_id=draft.telegram_user_id)
+        listed = await identity.listed_unit(ctx.db, nip=member.nip if member else None)
+        if listed != unit.id:
+            # Only the listed unit is the member's to choose; another needs HR.
+            await refuse_move(update, ctx, draft, unit, listed)
+            return
     if draft.purpose == "change_unit":
         await accounts.move_to_unit(
             ctx.db, telegram_user_id=draft.telegram_user_id, unit_id=unit.id
@@ -415,14 +531,67 @@ async def choose_unit(
         if ctx.deps.programme is not None:
             await ctx.deps.programme.member_joined()  # the unit may lie in a new zone
         return
-    draft.step = NIP
+    # A request to HR already has what the list could not give; on to the summary.
+    draft.step = CONFIRM if draft.verify else NIP
     await prompt(update, ctx, draft)
+
+
+async def refuse_move(
+    update: Update, ctx: BotContext, draft: Registration, unit: units.UnitInfo, listed: int | None
+) -> None:
+    listed_unit = await units.unit(ctx.db, unit_id=listed) if listed else None
+    draft.verify = Refusal.UNIT
+    await accounts.save_draft(ctx.db, draft=draft)
+    await audit.record(
+        ctx.db,
+        actor_user_id=draft.telegram_user_id,
+        action="unit_change_refused",
+        detail={"unit_id": unit.id},
+        allowed=False,
+    )
+    lang = draft.language
+    rows = [[(ctx.renderer.label("hr_request", lang), "reg:hr")]]
+    sent = await send(
+        update,
+        ctx,
+        "unit_change_refused",
+        lang,
+        rows=rows,
+        unit=unit,
+        listed=listed_unit.name if listed_unit else None,
+    )
+    await _save(ctx, draft, sent)
 
 
 async def finish(
     update: Update, ctx: BotContext, draft: Registration, message: Message | None
 ) -> None:
-    if draft.nip and await accounts.nip_taken(
+    if draft.verify:
+        await send_request(update, ctx, draft)
+        return
+    if await identity.list_loaded(ctx.db):
+        # The list may have been loaded or replaced since the NIP was checked: again.
+        verdict = None
+        if draft.nip:
+            verdict = await identity.verify(
+                ctx.db,
+                nip=draft.nip,
+                name=draft.full_name or "",
+                telegram_user_id=draft.telegram_user_id,
+            )
+        if verdict is None or verdict.refusal is not None:
+            await close(message, ctx)
+            draft.prompt_message_id = None
+            if verdict is None or verdict.refusal is None:
+                draft.step = NIP
+                await prompt(update, ctx, draft)
+            else:
+                draft.unit_id, draft.opd_id = verdict.unit_id, verdict.opd_id
+                await refuse(update, ctx, draft, verdict.refusal)
+            return
+        draft.unit_id, draft.opd_id = verdict.unit_id, verdict.opd_id
+        await accounts.save_draft(ctx.db, draft=draft)
+    elif draft.nip and await accounts.nip_taken(
         ctx.db, nip=draft.nip, telegram_user_id=draft.telegram_user_id
     ):
         # Someone registered the same NIP between the question and this press.
@@ -433,9 +602,17 @@ async def finish(
         return
     superadmins = set(ctx.deps.settings.superadmin_ids)
     role = Role.SUPERADMIN if draft.telegram_user_id in superadmins else Role.MEMBER
-    member = await accounts.complete_registration(
-        ctx.db, telegram_user_id=draft.telegram_user_id, role=role
-    )
+    try:
+        member = await accounts.complete_registration(
+            ctx.db, telegram_user_id=draft.telegram_user_id, role=role
+        )
+    except identity.NipTaken:
+        # Another account took the NIP at the same moment: the database's index refused.
+        draft.nip = None
+        draft.step = NIP
+        await send(update, ctx, "nip_taken", draft.language)
+        await prompt(update, ctx, draft)
+        return
     if member is None:
         # The chosen unit disappeared between the summary and the press: choose again.
         draft.step = UNIT

@@ -33,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     units_sub = units.add_subparsers(dest="action", required=True)
     units_import = units_sub.add_parser("import", help="load OPD and unit kerja from a file")
     units_import.add_argument("file", type=Path, help=".csv, .xlsx or .yaml")
+    staff = sub.add_parser("pegawai", help="HR's employee list (verified registration)")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    staff_import = staff_sub.add_parser("import", help="load NIP, name and unit code from a file")
+    staff_import.add_argument("file", type=Path, help=".csv or .xlsx")
 
     content = sub.add_parser("content", help="values, questions, prompts and templates")
     content_sub = content.add_subparsers(dest="action", required=True)
@@ -90,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _db_upgrade(settings)
         if command == "units":
             return _units_import(settings, args.file)
+        if command == "pegawai":
+            return _employees_import(settings, args.file)
         if command == "report":
             return _report(settings, args.period, args.opd, args.lang, args.out)
         return _run(settings)
@@ -226,6 +232,40 @@ def _units_import(settings: Settings, file: Path) -> int:
     )
     if result.not_in_file:
         print(f"Kept (not in the file): {', '.join(result.not_in_file)}")
+    return 0
+
+
+def _employees_import(settings: Settings, file: Path) -> int:
+    from bot.core.calendar import Clock
+    from bot.members.employees import EmployeeListError, UnitState, check_units, parse_employees
+    from db.engine import Database
+    from db.queries.employees import EmployeeEntry, import_employees, unit_codes
+
+    try:
+        rows = parse_employees(file, today=Clock().today(settings.default_timezone))
+    except EmployeeListError as exc:
+        print(f"{file}: nothing imported.\n{exc}", file=sys.stderr)
+        return 1
+    prepare(settings)
+    database = Database(settings.database_url, workers=1)
+    try:
+        codes = database.run_sync(unit_codes)
+        units = {code: UnitState(u.active, u.has_children) for code, u in codes.items()}
+        problems = check_units(rows, units)
+        if problems:
+            print(f"{file}: nothing imported.\n{EmployeeListError(problems)}", file=sys.stderr)
+            return 1
+        result = database.run_sync(
+            import_employees,
+            rows=[EmployeeEntry(r.nip, r.name, r.unit_code) for r in rows],
+        )
+    finally:
+        database.close()
+    print(
+        f"{file}: {result.created} added, {result.updated} updated, {result.unchanged} "
+        f"unchanged, {result.removed} removed (not in the file). "
+        f"Registration now checks NIP and name against {len(rows)} employees."
+    )
     return 0
 
 

@@ -36,6 +36,7 @@ from handlers import (
     groups,
     help,
     ideas,
+    identity,
     membership,
     messages,
     profile,
@@ -127,6 +128,7 @@ def build_application(
 
     deps.refresh_commands = refresh_commands
     registration.register(app)
+    identity.register(app)
     profile.register(app)
     help.register(app)
     statistics.register(app)

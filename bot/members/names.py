@@ -56,10 +56,51 @@ def _is_mark(ch: str) -> bool:
     return unicodedata.category(ch).startswith("M")
 
 
+# Titles written before a name (academic, professional, religious), without their dots.
+_TITLES_BEFORE = {
+    "dr", "drs", "dra", "drg", "drh", "ir", "prof", "h", "hj", "kh", "hc", "ns", "apt",
+    "ust", "ustadz", "ustadzah",
+}  # fmt: skip
+# Degrees written after a name and typed without their dots ("Budi Santoso SKom").
+_DEGREES_AFTER = {
+    "se", "sh", "st", "sp", "ak", "mm", "mt", "mh", "ma", "mba", "msc", "bsc", "phd",
+    "skom", "spd", "sip", "ssos", "si", "ssi", "skep", "ked", "sked", "sfarm", "sag",
+    "shi", "shut", "sst", "amd", "amdkep", "amdkeb", "mpd", "msi", "mkes", "mkom", "map",
+    "mak", "mhum", "ns", "apt", "cpa", "dipl",
+}  # fmt: skip
+# "S.Kom.", "M.M", "A.Md.Kep", "Ph.D.", "Sp.PD": letters in groups joined by dots.
+_DOTTED = re.compile(r"[^\W\d_]{1,5}(?:\.[^\W\d_]{1,5})+\.?")
+
+
+def _bare(word: str) -> str:
+    return word.lower().replace(".", "").strip(",")
+
+
 def first_name(full_name: str) -> str:
     """The first word that is not a title, for friendly greetings."""
-    titles = {"dr.", "drs.", "dra.", "ir.", "h.", "hj.", "prof.", "dr", "ir", "h", "hj"}
     for word in full_name.split():
-        if word.lower() not in titles:
+        if _bare(word) not in _TITLES_BEFORE:
             return word.strip(",")
     return full_name
+
+
+def name_key(full_name: str) -> str:
+    """The name without titles, case, accents, spacing or punctuation: "Dr. H. Siti
+    Nur'aini, S.Kom., M.M." and "siti  nuraini" give the same key. Empty when nothing
+    but titles is left."""
+    text = unicodedata.normalize("NFKD", full_name)
+    text = "".join(ch for ch in text if not _is_mark(ch))
+    # Indonesian writing puts the degrees after the first comma (EYD); keep what is before.
+    text = text.split(",", 1)[0]
+    words = [w for w in re.split(r"[\s\-]+", text) if w.strip(".'’`")]
+    while words and _bare(words[0]) in _TITLES_BEFORE:
+        words.pop(0)
+    while len(words) > 1 and (_bare(words[-1]) in _DEGREES_AFTER or _DOTTED.fullmatch(words[-1])):
+        words.pop()
+    return "".join(ch for ch in "".join(words).casefold() if ch.isalpha())
+
+
+def same_person(typed: str, listed: str) -> bool:
+    """Whether a typed name is the employee list's name, titles, case and spacing aside."""
+    key = name_key(typed)
+    return bool(key) and key == name_key(listed)

@@ -8,23 +8,21 @@ admin (BKPSDM) reads them.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from content import spreadsheet
+from bot.members import tables
+from bot.members.tables import MAX_FILE_BYTES as MAX_FILE_BYTES
+from bot.members.tables import MAX_ROWS as MAX_ROWS
+from bot.members.tables import RawRow as _RawRow
+from bot.members.tables import RowError as RowError
+from bot.members.tables import normalise_key as _normalise_key
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-# A zip-compressed .xlsx under 5 MB can still expand to millions of rows; stop
-# reading well past any real roster (a ministry has a few thousand units).
-MAX_ROWS = 50_000
 MAX_NAME_CHARS = 100
 CODE_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,23}")
 
@@ -56,6 +54,13 @@ _LABELS: dict[str, str] = {
     "timezone": "zona_waktu",
 }
 _SUPPORTED = ".csv, .xlsx, atau .yaml"
+COLUMNS = tables.Columns(
+    aliases=_COLUMN_ALIASES,
+    labels=_LABELS,
+    required=_REQUIRED_COLUMNS,
+    noun="daftar unit",
+    formats=_SUPPORTED,
+)
 
 
 @dataclass(frozen=True)
@@ -69,37 +74,8 @@ class UnitRow:
     timezone: str
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem; row 0 means the file as a whole."""
-
-    row: int
-    message: str
-
-    def __str__(self) -> str:
-        return self.message if self.row == 0 else f"Baris {self.row}: {self.message}"
-
-
-class RosterError(Exception):
+class RosterError(tables.RowErrors):
     """Every problem found in a roster file, in row order."""
-
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors: list[RowError] = sorted(errors, key=lambda error: error.row)
-        # args holds the errors (not the text) so the exception survives pickling.
-        super().__init__(self.errors)
-
-    def __str__(self) -> str:
-        return "\n".join(str(error) for error in self.errors)
-
-
-@dataclass
-class _RawRow:
-    """A non-blank record before validation: canonical field -> text."""
-
-    row: int
-    fields: dict[str, str]
-    # Fields whose problem is already reported, so validation does not repeat it.
-    reported: set[str] = field(default_factory=set)
 
 
 def parse_roster(path: Path) -> list[UnitRow]:
@@ -134,9 +110,9 @@ def parse_roster_bytes(data: bytes, filename: str) -> list[UnitRow]:
 
     errors: list[RowError] = []
     if kind == "csv":
-        raw = _rows_from_csv(data, errors)
+        raw = tables.rows_from_csv(data, errors, COLUMNS)
     elif kind == "xlsx":
-        raw = _rows_from_xlsx(data, errors)
+        raw = tables.rows_from_xlsx(data, errors, COLUMNS)
     else:
         raw = _rows_from_yaml(data, errors)
     if raw is None:
@@ -170,141 +146,6 @@ def _format_of(filename: str) -> str:
             )
         ]
     )
-
-
-def _rows_from_csv(data: bytes, errors: list[RowError]) -> list[_RawRow] | None:
-    try:
-        # utf-8-sig also takes plain UTF-8 and drops the BOM that Excel writes.
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        errors.append(
-            RowError(
-                0,
-                "File CSV tidak berenkode UTF-8. Di Excel pilih Simpan Sebagai -> "
-                '"CSV UTF-8 (Comma delimited)", lalu kirim ulang.',
-            )
-        )
-        return None
-    if not text.strip():
-        errors.append(_empty())
-        return None
-
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
-    records: list[list[str]] = []
-    try:
-        for record in reader:
-            if len(records) > MAX_ROWS:
-                errors.append(_too_many_rows())
-                return None
-            records.append(record)
-    except csv.Error as exc:
-        errors.append(
-            RowError(
-                0,
-                f"File CSV rusak sekitar baris teks {reader.line_num} ({exc}). "
-                "Simpan ulang dari aplikasi lembar kerja lalu kirim lagi.",
-            )
-        )
-        return None
-    return _rows_from_table(records, errors)
-
-
-def _sniff_delimiter(header_line: str) -> str:
-    # Excel with Indonesian regional settings saves "CSV" with semicolons.
-    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] > 0 else ","
-
-
-def _rows_from_xlsx(data: bytes, errors: list[RowError]) -> list[_RawRow] | None:
-    try:
-        # One row past the limit tells "too many"; no roster needs more than 40 columns.
-        table = spreadsheet.read_rows(data, max_rows=MAX_ROWS + 1, max_cols=40)
-    except spreadsheet.Refused as refused:
-        if refused.reason == "too_many_rows":
-            errors.append(_too_many_rows())
-        elif refused.reason == "too_large":
-            errors.append(
-                RowError(
-                    0,
-                    "File .xlsx ini terlalu besar setelah dibuka (lebih dari "
-                    f"{spreadsheet.MAX_UNCOMPRESSED // 1024 // 1024} MB). Kirim hanya lembar "
-                    "daftar unit, tanpa gambar atau lembar lain.",
-                )
-            )
-        else:
-            errors.append(
-                RowError(
-                    0,
-                    "File ini bukan .xlsx yang valid: tidak dapat dibuka sebagai lembar kerja "
-                    'Excel. Simpan file dari Excel/LibreOffice sebagai "Excel Workbook (.xlsx)"; '
-                    "jangan hanya mengganti nama file.",
-                )
-            )
-        return None
-    if not table:
-        errors.append(_empty())
-        return None
-    if len(table) > MAX_ROWS:
-        errors.append(_too_many_rows())
-        return None
-    return _rows_from_table([[_cell_text(value) for value in row] for row in table], errors)
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    # Spreadsheets store a typed 7 as 7.0; the admin meant "7".
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _rows_from_table(records: list[list[str]], errors: list[RowError]) -> list[_RawRow] | None:
-    """Turn csv/xlsx records (header first) into raw rows; row numbers are 1-based."""
-    if all(_is_blank(record) for record in records):
-        errors.append(_empty())
-        return None
-
-    header = records[0]
-    header_errors = len(errors)
-    columns: dict[str, int] = {}
-    for index, heading in enumerate(header):
-        canonical = _COLUMN_ALIASES.get(_normalise_key(heading))
-        if canonical is None:
-            continue  # extra columns (notes, numbering) are allowed and ignored
-        if canonical in columns:
-            errors.append(
-                RowError(
-                    1,
-                    f'Kolom "{_LABELS[canonical]}" muncul lebih dari sekali di baris judul. '
-                    "Hapus salah satunya.",
-                )
-            )
-        else:
-            columns[canonical] = index
-    for column in _REQUIRED_COLUMNS:
-        if column not in columns:
-            errors.append(
-                RowError(
-                    1,
-                    f'Baris judul tidak memuat kolom "{_LABELS[column]}". '
-                    f'Tambahkan kolom "{_LABELS[column]}" (atau "{column}") di baris 1.',
-                )
-            )
-    if len(errors) > header_errors:
-        return None  # without a sound header no row can be checked
-
-    raw: list[_RawRow] = []
-    for number, record in enumerate(records[1:], start=2):
-        if _is_blank(record):
-            continue
-        fields = {
-            name: record[index] if index < len(record) else "" for name, index in columns.items()
-        }
-        raw.append(_RawRow(number, fields))
-    return raw
 
 
 def _rows_from_yaml(data: bytes, errors: list[RowError]) -> list[_RawRow] | None:
@@ -412,15 +253,6 @@ def _yaml_item(number: int, item: dict[Any, Any], errors: list[RowError]) -> _Ra
     if not row.reported and not any(text.strip() for text in row.fields.values()):
         return None
     return row
-
-
-def _normalise_key(heading: str) -> str:
-    # "Zona Waktu", " KODE " and "zona-waktu" all mean the same column.
-    return re.sub(r"[\s\-]+", "_", heading.strip().lower())
-
-
-def _is_blank(record: Iterable[str]) -> bool:
-    return all(not cell.strip() for cell in record)
 
 
 # --- validation -----------------------------------------------------------------
@@ -572,20 +404,8 @@ def _check_parent(row: _RawRow, defined: dict[str, _RawRow], errors: list[RowErr
 
 
 def _too_big() -> RowError:
-    limit_mb = MAX_FILE_BYTES // (1024 * 1024)
-    return RowError(
-        0, f"File lebih besar dari {limit_mb} MB. Hapus kolom atau lembar yang tidak perlu."
-    )
-
-
-def _too_many_rows() -> RowError:
-    limit = f"{MAX_ROWS:,}".replace(",", ".")  # Indonesian thousands separator
-    return RowError(
-        0,
-        f"File berisi lebih dari {limit} baris. Periksa apakah lembar pertama "
-        "benar-benar daftar unit.",
-    )
+    return tables.too_big()
 
 
 def _empty() -> RowError:
-    return RowError(0, f"File kosong. Kirim daftar unit dalam format {_SUPPORTED}.")
+    return tables.empty(COLUMNS)

@@ -77,3 +77,15 @@ def page(
     ).all()
     total = session.exec(select(func.count()).select_from(AuditLog).where(kind)).one()
     return list(entries), total
+
+
+def entries(*, session: Session, allowed: bool, limit: int) -> list[AuditLog]:
+    """Admin actions (`allowed`) or refused attempts, newest first, at most `limit`."""
+    return list(
+        session.exec(
+            select(AuditLog)
+            .where(col(AuditLog.allowed).is_(allowed))
+            .order_by(col(AuditLog.id).desc())
+            .limit(limit)
+        ).all()
+    )

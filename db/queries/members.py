@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import AuditLog, Member, Registration, Role, Unit, utcnow
+
+
+class NipTaken(Exception):
+    """Another account holds this NIP: the unique index said so (two presses at once)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,12 @@ def create_member(
         role=role,
     )
     session.add(member)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if "nip" in str(exc.orig).lower():
+            raise NipTaken from None  # the caller's transaction is rolled back whole
+        raise
     return _info(session, member)
 
 
@@ -172,6 +182,71 @@ def complete_registration(
     )
     session.delete(draft)
     return info
+
+
+@dataclass(frozen=True)
+class Approved:
+    member: MemberInfo
+    moved_unit: bool  # a member's move to another unit, not a new member
+    nip_from: int | None  # the member id that held the NIP before (it now has none)
+
+
+def approve_request(
+    *, session: Session, telegram_user_id: int, requested_at: datetime, role: str
+) -> Approved | None:
+    """HR approves a pending request in one transaction: the member is created (or moved to
+    the unit asked for). A NIP another account holds moves to this one: HR has checked who
+    it belongs to. None when the request is gone, answered, or not this one."""
+    draft = session.get(Registration, telegram_user_id)
+    if (
+        draft is None
+        or draft.step != "pending"
+        or draft.requested_at is None
+        or abs((draft.requested_at - requested_at).total_seconds()) >= 1
+    ):
+        return None
+    if draft.purpose == "change_unit":
+        unit = session.get(Unit, draft.unit_id) if draft.unit_id else None
+        member = _active(session, telegram_user_id)
+        if member is None or unit is None or not unit.active:
+            return None
+        member.unit_id = unit.id
+        member.updated_at = utcnow()
+        session.delete(draft)
+        session.flush()
+        return Approved(_info(session, member), moved_unit=True, nip_from=None)
+    nip_from: int | None = None
+    if draft.nip:
+        holder = session.exec(
+            select(Member).where(
+                Member.nip == draft.nip, Member.telegram_user_id != telegram_user_id
+            )
+        ).first()
+        if holder is not None:
+            holder.nip = None
+            holder.updated_at = utcnow()
+            nip_from = holder.id
+            session.flush()
+    info = complete_registration(session=session, telegram_user_id=telegram_user_id, role=role)
+    if info is None:
+        return None
+    return Approved(info, moved_unit=False, nip_from=nip_from)
+
+
+def decline_request(
+    *, session: Session, telegram_user_id: int, requested_at: datetime
+) -> Registration | None:
+    """Forget a pending request HR declined; the draft as it was, or None if it is gone."""
+    draft = session.get(Registration, telegram_user_id)
+    if (
+        draft is None
+        or draft.step != "pending"
+        or draft.requested_at is None
+        or abs((draft.requested_at - requested_at).total_seconds()) >= 1
+    ):
+        return None
+    session.delete(draft)
+    return draft
 
 
 def list_admins(*, session: Session) -> list[MemberInfo]:
@@ -262,3 +337,19 @@ def sync_superadmins(*, session: Session, superadmin_ids: Sequence[int]) -> list
             )
         )
     return changes
+
+
+def names_of(*, session: Session, telegram_user_ids: Sequence[int]) -> dict[int, str]:
+    """Current members' names by Telegram id; ids of no current member are left out."""
+    names: dict[int, str] = {}
+    ids = list(set(telegram_user_ids))
+    # In slices: SQLite takes at most 32,766 bound parameters in one statement.
+    for start in range(0, len(ids), 1000):
+        rows = session.exec(
+            select(Member.telegram_user_id, Member.full_name).where(
+                col(Member.telegram_user_id).in_(ids[start : start + 1000]),
+                col(Member.deleted_at).is_(None),
+            )
+        ).all()
+        names.update({user_id: name or "" for user_id, name in rows})
+    return names

@@ -24,6 +24,7 @@ from db.models import (
     Broadcast,
     Delivery,
     DeliveryState,
+    Employee,
     Idea,
     IdeaVote,
     Member,
@@ -214,6 +215,9 @@ def export_person(*, session: Session, telegram_user_id: int) -> dict[str, Any] 
             "bahasa": draft.language,
             "waktu_persetujuan": _when(draft.consent_at),
             "diperbarui": _when(draft.updated_at),
+            # A request HR has yet to approve, and why the employee list did not confirm it.
+            "menunggu_persetujuan_hr": draft.step == "pending",
+            "alasan_persetujuan_hr": draft.verify,
         }
     if member is None:
         return data
@@ -241,6 +245,18 @@ def export_person(*, session: Session, telegram_user_id: int) -> dict[str, Any] 
         "terdaftar_sejak": _when(member.created_at),
         "aktif_terakhir": _when(member.last_active_at),
     }
+    listed = (
+        session.exec(select(Employee).where(Employee.nip == member.nip)).first()
+        if member.nip
+        else None
+    )
+    if listed is not None:
+        # HR's own record of the person, as loaded by `berakhlak pegawai import`.
+        data["daftar_pegawai"] = {
+            "nip": listed.nip,
+            "nama": listed.full_name,
+            "kode_unit": listed.unit_code,
+        }
     answers = session.exec(
         select(QuizAnswer, QuestionRow.question)
         .join(QuestionRow, col(QuestionRow.id) == QuizAnswer.question_id, isouter=True)
