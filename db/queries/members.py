@@ -191,12 +191,11 @@ class Approved:
     nip_from: int | None  # the member id that held the NIP before (it now has none)
 
 
-def approve_request(
-    *, session: Session, telegram_user_id: int, requested_at: datetime, role: str
-) -> Approved | None:
-    """HR approves a pending request in one transaction: the member is created (or moved to
-    the unit asked for). A NIP another account holds moves to this one: HR has checked who
-    it belongs to. None when the request is gone, answered, or not this one."""
+def _pending(
+    session: Session, telegram_user_id: int, requested_at: datetime
+) -> Registration | None:
+    """The draft waiting for HR, if it is still the request the button was made for (its
+    time, to the second: a button from an earlier request decides nothing)."""
     draft = session.get(Registration, telegram_user_id)
     if (
         draft is None
@@ -204,6 +203,18 @@ def approve_request(
         or draft.requested_at is None
         or abs((draft.requested_at - requested_at).total_seconds()) >= 1
     ):
+        return None
+    return draft
+
+
+def approve_request(
+    *, session: Session, telegram_user_id: int, requested_at: datetime, role: str
+) -> Approved | None:
+    """HR approves a pending request in one transaction: the member is created (or moved to
+    the unit asked for). A NIP another account holds moves to this one: HR has checked who
+    it belongs to. None when the request is gone, answered, or not this one."""
+    draft = _pending(session, telegram_user_id, requested_at)
+    if draft is None:
         return None
     if draft.purpose == "change_unit":
         unit = session.get(Unit, draft.unit_id) if draft.unit_id else None
@@ -237,13 +248,8 @@ def decline_request(
     *, session: Session, telegram_user_id: int, requested_at: datetime
 ) -> Registration | None:
     """Forget a pending request HR declined; the draft as it was, or None if it is gone."""
-    draft = session.get(Registration, telegram_user_id)
-    if (
-        draft is None
-        or draft.step != "pending"
-        or draft.requested_at is None
-        or abs((draft.requested_at - requested_at).total_seconds()) >= 1
-    ):
+    draft = _pending(session, telegram_user_id, requested_at)
+    if draft is None:
         return None
     session.delete(draft)
     return draft
