@@ -23,14 +23,18 @@ async def require_admin(
     if member is not None and member.role in roles:
         return member
     user_id = update.effective_user.id if update.effective_user else None
-    await audit.record(
-        ctx.db,
-        actor_user_id=user_id,
-        action=action,
-        detail={"refused": "not superadmin" if superadmin else "not admin"},
-        allowed=False,
-    )
-    log.warning("refused %s for a non-admin", action)
+    # Refusals collapse into one audit line per person a minute already; past the per-person
+    # limit they are answered the same but no longer written, so a stranger pressing forged
+    # buttons as fast as a script can costs the database a few writes, not one each.
+    if user_id is None or not ctx.deps.limits.refused.take(user_id):
+        await audit.record(
+            ctx.db,
+            actor_user_id=user_id,
+            action=action,
+            detail={"refused": "not superadmin" if superadmin else "not admin"},
+            allowed=False,
+        )
+        log.warning("refused %s for a non-admin", action)
     lang = member.language if member else user_language(update)
     if update.callback_query is not None:
         await answer(update, ctx, "admin_only", lang)
