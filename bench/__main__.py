@@ -9,6 +9,7 @@ BENCHES = [
     ["bench.broadcast_rate", "3000"],
     ["bench.broadcast_throughput", "20000"],
     ["bench.crash_resume", "3000", "5"],
+    ["bench.flood"],
     ["bench.leaderboard", "--units", "300", "--members", "50000", "--answers", "5000000"],
     ["bench.quiz_answers", "5000"],
 ]

@@ -268,6 +268,11 @@ def _variants() -> dict[str, list[dict[str, Any]]]:
             {"opds": [], "participation": 0.0, "improved": [], "week": "x"},
         ],
         "ranking_cooldown": [{"seconds": 42}],
+        "slow_down": [
+            {"what": what, "seconds": 20}
+            for what in ("reflection", "score", "practice", "anything else")
+        ],
+        "flood_notice": plain,
         "ranking_empty": plain,
         "group_not_linked": [{"bot": "berakhlak_bot"}],
         "group_link_refused": [

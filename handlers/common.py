@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TimedOut
 
 from bot.core.deps import BotContext
+from bot.core.limits import Limiter
 from bot.core.render import DEFAULT_LANGUAGE, LANGUAGES
 from bot.members import accounts
 from bot.members.accounts import MemberInfo
@@ -66,6 +68,22 @@ async def send(
         return None
     text = ctx.renderer.text(template, lang, **context)
     return await ctx.bot.send_message(chat.id, text, parse_mode=HTML, reply_markup=keyboard(rows))
+
+
+async def within_limit(
+    update: Update, ctx: BotContext, limiter: Limiter, lang: str, what: str
+) -> bool:
+    """True when the person may have this costly thing now; else a polite "coba lagi sebentar
+    lagi" with the seconds to wait, and nothing done (README "Floods")."""
+    user = update.effective_user
+    if user is None:
+        return True
+    wait = limiter.take(user.id)
+    if not wait:
+        return True
+    log.info("%s over its per-person limit: asked to wait %.0f s", what, wait)
+    await send(update, ctx, "slow_down", lang, what=what, seconds=math.ceil(wait))
+    return False
 
 
 async def edit(

@@ -20,6 +20,7 @@ from bot.members import accounts, audit, units
 from bot.members.accounts import ADMIN_ROLES
 from bot.programme import slots
 from handlers import scores
+from handlers.admin_common import record_refusal
 from handlers.common import HTML, answer, current_member, edit, keyboard, send
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,8 @@ async def link_group(update: Update, ctx: BotContext) -> None:
     chat_admin = await _chat_admin(ctx, chat.id, user.id)
     allowed = chat_admin and member is not None and member.unit_id is not None
     if not allowed:
-        await audit.record(
-            ctx.db,
-            actor_user_id=user.id,
-            action="group_link",
-            detail={"refused": "not chat admin" if not chat_admin else "not registered"},
-            allowed=False,
-        )
+        refused = "not chat admin" if not chat_admin else "not registered"
+        await record_refusal(update, ctx, "group_link", {"refused": refused})
         await send(
             update,
             ctx,
@@ -196,12 +192,11 @@ async def on_link_answer(update: Update, ctx: BotContext) -> None:
         await answer(update, ctx, "button_stale", LANG)
         return
     if not await _chat_admin(ctx, chat.id, user.id):
-        await audit.record(
-            ctx.db,
-            actor_user_id=user.id,
-            action="group_link",
-            detail={"unit_id": request.unit_id, "refused": "not admin of the old group"},
-            allowed=False,
+        await record_refusal(
+            update,
+            ctx,
+            "group_link",
+            {"unit_id": request.unit_id, "refused": "not admin of the old group"},
         )
         await answer(update, ctx, "group_link_old_admin_only", LANG)
         return

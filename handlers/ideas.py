@@ -17,7 +17,7 @@ from bot.ideas import rules, service
 from bot.ideas.export import ideas_xlsx
 from bot.members import audit, unit_heads, units
 from bot.members.accounts import ADMIN_ROLES, MemberInfo
-from handlers.admin_common import require_admin
+from handlers.admin_common import record_refusal, require_admin
 from handlers.common import (
     Button,
     answer,
@@ -318,13 +318,11 @@ async def _mover(
             idea is not None and await unit_heads.may_review(ctx.db, member, idea.target_unit_id)
         ):
             return member, idea
-    user_id = update.effective_user.id if update.effective_user else None
-    await audit.record(
-        ctx.db,
-        actor_user_id=user_id,
-        action=action,
-        detail={"refused": "not admin or head of the idea's unit", "idea_id": idea_id},
-        allowed=False,
+    await record_refusal(
+        update,
+        ctx,
+        action,
+        {"refused": "not admin or head of the idea's unit", "idea_id": idea_id},
     )
     log.warning("refused %s for someone who may not move this idea", action)
     if member is None:

@@ -25,7 +25,7 @@ from bot.quiz import practice as practice_questions
 from bot.quiz.answers import Answer, AnswerResult, Recorded, RoundTally
 from bot.quiz.message import send_quiz
 from bot.quiz.poll import quiz_payload
-from handlers.common import HTML, current_member, send, user_language
+from handlers.common import HTML, current_member, send, user_language, within_limit
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ async def practice(update: Update, ctx: BotContext) -> None:
     member = await current_member(update, ctx)
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
+        return
+    if not await within_limit(update, ctx, ctx.deps.limits.practice, member.language, "practice"):
         return
     tz = await accounts.zone(ctx.db, member_id=member.id)
     today = ctx.deps.clock.today(tz)

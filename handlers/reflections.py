@@ -12,7 +12,7 @@ from bot.members import accounts
 from bot.members.accounts import MemberInfo
 from bot.programme import reflections
 from bot.programme.daily import daily_value
-from handlers.common import send
+from handlers.common import send, within_limit
 
 MAX_LENGTH = 1000
 
@@ -30,6 +30,8 @@ async def on_reflection(update: Update, ctx: BotContext, member: MemberInfo) -> 
         )
         return
     deps = ctx.deps
+    if not await within_limit(update, ctx, deps.limits.reflection, member.language, "reflection"):
+        return
     target = None
     if message.reply_to_message is not None:
         target = await reflections.reply_target(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date, datetime, timedelta
 
 from telegram import Update
@@ -15,7 +14,7 @@ from bot.boards import groups
 from bot.core.deps import BotApp, BotContext
 from bot.members import accounts
 from bot.scores import shields
-from handlers.common import HTML, current_member, send, user_language
+from handlers.common import HTML, current_member, send, user_language, within_limit
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,8 @@ async def score(update: Update, ctx: BotContext) -> None:
     if member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
+    if not await within_limit(update, ctx, ctx.deps.limits.score, member.language, "score"):
+        return
     chat = update.effective_chat
     assert chat is not None
     private = chat.type == ChatType.PRIVATE
@@ -40,17 +41,6 @@ async def score(update: Update, ctx: BotContext) -> None:
     if card.png is not None:
         await ctx.bot.send_photo(chat.id, card.png)
     await ctx.bot.send_message(chat.id, card.text, parse_mode=HTML)
-
-
-def _cooling(ctx: BotContext, chat_id: int) -> float:
-    """Seconds left before this chat may ask for the ranking again (0 when it may)."""
-    last = ctx.deps.ranking_asked
-    now = time.monotonic()
-    left = last.get(chat_id, -1e9) + ctx.deps.settings.ranking_cooldown - now
-    if left > 0:
-        return left
-    last[chat_id] = now
-    return 0.0
 
 
 async def ranking(update: Update, ctx: BotContext) -> None:
@@ -61,7 +51,8 @@ async def ranking(update: Update, ctx: BotContext) -> None:
     if private and member is None:
         await send(update, ctx, "not_registered", user_language(update))
         return
-    left = _cooling(ctx, chat.id)
+    # Per chat: a group's members share one board, so one of them asking is enough.
+    left = ctx.deps.limits.ranking.take(chat.id)
     if left:
         if private:
             await send(

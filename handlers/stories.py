@@ -17,7 +17,7 @@ from bot.ideas.rules import clean
 from bot.members import accounts, audit, unit_heads
 from bot.members.accounts import ADMIN_ROLES, MemberInfo
 from bot.stories import rules, service
-from handlers.admin_common import require_admin
+from handlers.admin_common import record_refusal, require_admin
 from handlers.common import (
     Button,
     answer,
@@ -219,15 +219,14 @@ async def _reviewer(
         and await unit_heads.may_review(ctx.db, member, story.unit_id)
     ):
         return member
-    await audit.record(
-        ctx.db,
-        actor_user_id=member.telegram_user_id,
-        action=action,
-        detail={
+    await record_refusal(
+        update,
+        ctx,
+        action,
+        {
             "refused": "publishing is for admins" if publish else "not head of the story's unit",
             "story_id": story_id,
         },
-        allowed=False,
     )
     log.warning("refused %s for a unit head", action)
     label = "story_publish_refused" if publish else "story_review_refused"

@@ -18,6 +18,7 @@ from bot.app.updates import PerUserUpdateProcessor
 from bot.app.votes import CommitFirstQueue, VoteSplittingRequest
 from bot.core.calendar import Clock
 from bot.core.deps import BotApp, BotContext, BotData, BotJobQueue, ChatData, Deps, UserData
+from bot.core.limits import Limits
 from bot.core.render import Renderer, default_renderer
 from bot.delivery.broadcasts import limits_from
 from bot.delivery.pacer import Pacer
@@ -33,6 +34,7 @@ from handlers import (
     broadcast,
     content_admin,
     errors,
+    floods,
     groups,
     help,
     ideas,
@@ -84,6 +86,7 @@ def build_application(
         content=prepared.content,
         clock=clock or Clock(),
         calendar=calendar,
+        limits=Limits.from_settings(settings),
     )
     db.outage_wait = settings.db_outage_wait
     votes = VoteSplittingRequest(connection_pool_size=1)
@@ -91,7 +94,7 @@ def build_application(
     queue = CommitFirstQueue()
     queue.gate = db.until_clear
     deps.votes_request = votes
-    processor = PerUserUpdateProcessor(db)
+    processor = PerUserUpdateProcessor(db, per_person=settings.queued_updates_per_person)
     context_types = ContextTypes(
         context=BotContext, user_data=UserData, chat_data=ChatData, bot_data=BotData
     )
@@ -119,6 +122,11 @@ def build_application(
     app = builder.build()
     app.bot_data["deps"] = deps
     processor.rerun = app.process_update
+
+    async def on_dropped(update: object, first: bool) -> None:
+        await floods.on_dropped(app, update, first)
+
+    processor.on_dropped = on_dropped
 
     async def refresh_commands(member: MemberInfo) -> None:
         # Called when someone registers: their menu, and their zone's programme jobs.

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     public_channel_id: int | None = None
     # Seconds between two /peringkat answers in one chat.
     ranking_cooldown: int = Field(default=60, ge=0, le=3600)
+    # Floods: how many of one person's updates may wait their turn (the rest are dropped with
+    # one notice), and how often one person may ask for something costly (README "Floods").
+    queued_updates_per_person: int = Field(default=20, ge=1, le=1000)
+    score_per_minute: int = Field(default=3, ge=1, le=600)
+    practice_per_minute: int = Field(default=6, ge=1, le=600)
+    reflections_per_minute: int = Field(default=6, ge=1, le=600)
+    refused_per_minute: int = Field(default=10, ge=1, le=600)
     # Seconds an update (a vote, a message, a button) waits for an unavailable database
     # before it is given up: the person then gets the usual error.
     db_outage_wait: int = Field(default=1800, ge=1, le=24 * 3600)

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, Job, JobQueue
 
 from bot.core.calendar import Clock, WorkCalendar
 from bot.core.config import Settings
+from bot.core.limits import Limits
 from bot.core.render import Renderer
 from content.loader import Content, Question
 from db.engine import Database
@@ -75,8 +76,9 @@ class Deps:
     refresh_commands: RefreshCommands | None = None
     # The getUpdates request that hands votes to the fast lane (bot/app/votes.py).
     votes_request: VoteSplittingRequest | None = None
-    # When each member last asked for the ranking (monotonic seconds), to space the asks.
-    ranking_asked: dict[int, float] = field(default_factory=dict)
+    # Per-person limits on costly requests (/peringkat per chat, /skor, /kuis, reflections,
+    # refused admin attempts), so that one person cannot load the bot for everyone.
+    limits: Limits = field(default_factory=Limits)
     # Votes taken from getUpdates responses and still being recorded (bot/app/votes.py).
     vote_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Practice polls (/kuis) sent but not yet recorded, by chat: a quick vote arriving in

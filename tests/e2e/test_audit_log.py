@@ -13,7 +13,6 @@ from db.models import AuditLog, Role
 from db.queries.members import create_member
 from db.queries.units import list_opd
 from sandbox.simulation import expect
-from tests.utils import eventually
 
 
 def rows(db: Database) -> list[AuditLog]:
@@ -40,13 +39,16 @@ async def test_a_flood_of_forged_buttons_stays_one_line(bot, sandbox, kediri: Da
     stranger = sandbox.user("Orang Asing")
     presses = 200
     queries = [await stranger.press_forged(1, f"adm:del:{n % 7 + 1}") for n in range(presses)]
-    await asyncio.gather(*(sandbox.wait_callback_answer(q, timeout=60) for q in queries))
+    answers = await asyncio.gather(*(sandbox.wait_callback_answer(q, timeout=60) for q in queries))
+    # Every press is answered; those past the 20 one person may have waiting are dropped
+    # unread (README "Floods"), and refusals past the per-person limit are not written.
+    answered = sum("hanya untuk admin" in (a.get("text") or "") for a in answers)
     refused = [r for r in rows(kediri) if not r.allowed]
-    # Within a minute or two: at most a few lines, their counts adding up to the presses.
+    # Within a minute or two: at most a few lines, their counts adding up to what was written.
     assert 1 <= len(refused) <= 3
-    await eventually(
-        lambda: sum(r.detail.get("count", 1) for r in rows(kediri) if not r.allowed) == presses
-    )
+    # Each refusal is written before it is answered.
+    written = sum(r.detail.get("count", 1) for r in refused)
+    assert 1 <= written <= min(answered, 12)
     await hr.send("/audit")
     first = await expect(hr, "Log audit terbaru")
     assert "tindakan admin" in first.text and "halaman 1 dari 2" in first.text
@@ -58,7 +60,7 @@ async def test_a_flood_of_forged_buttons_stays_one_line(bot, sandbox, kediri: Da
     await hr.press(second, f"⛔ Percobaan ditolak ({len(refused)})")
     refusals = await expect(hr, "percobaan yang ditolak")
     assert "admin_role_button" in refusals.text and "ditolak" in refusals.text
-    assert f"{presses}×" in refusals.text or len(refused) > 1
+    assert f"{written}×" in refusals.text or len(refused) > 1
     # A member cannot page through it either: refused, and counted on the same line.
     before = len(rows(kediri))
     query = await stranger.press_forged(1, "aud:a:2")
