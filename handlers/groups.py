@@ -150,6 +150,10 @@ async def _ask_old_group(update: Update, ctx: BotContext, unit_id: int, old_chat
     assert chat is not None and user is not None
     unit = await units.unit(ctx.db, unit_id=unit_id)
     unit_name = unit.name if unit else "-"
+    if (unit_id, chat.id) in _requests(ctx):
+        # Asked already: the old group is not asked again however often the command comes.
+        await send(update, ctx, "group_link_pending", LANG, unit=unit_name, asked=True)
+        return
     request = _Request(unit_id, unit_name, old_chat_id, chat.id, chat.title or "-", user.id)
     rows = [
         [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
 from db.engine import Database
@@ -61,6 +62,12 @@ async def test_a_member_cannot_take_the_units_group(bot, sandbox, kediri: Databa
     assert "admin program" in pending.text
     request = await expect(real, "Permintaan pemindahan papan")
     assert sukorame_group(kediri) == real.chat_id
+    # Asking again does not ask the old group again: one request, however many commands.
+    for _ in range(3):
+        await eve.send_in(own, f"/daftarkan_grup@{bot.bot.username}")
+        await expect(own, "sudah punya grup lain")
+    with pytest.raises(AssertionError):  # nothing more in the real group
+        await real.next_message(timeout=0.5)
     # Eve, a plain member of the real group, cannot approve; nor can a forged press.
     query = await eve.press(request, "✅ Setujui pemindahan")
     notice = await sandbox.wait_callback_answer(query)
