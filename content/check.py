@@ -370,8 +370,8 @@ _REGION_NAMES = {
     "Riau, Batam, Jambi, Palembang, Bengkulu, Lampung, Bangka, Belitung",
     "Jawa di luar Kediri": "Jakarta, Betawi, Banten, Bandung, Sunda, Jawa Barat, Jawa Tengah, "
     "Semarang, Yogyakarta, Jogja, Solo, Surabaya, Malang, Madura, Banyuwangi",
-    "Bali-Nusa Tenggara": "Bali, Lombok, Mataram, Sasak, Sumbawa, NTB, NTT, Nusa Tenggara, "
-    "Kupang, Flores, Ende, Sumba, Timor",
+    "Bali-Nusa Tenggara": "Bali, Denpasar, Singaraja, Lombok, Mataram, Sasak, Sumbawa, NTB, "
+    "NTT, Nusa Tenggara, Kupang, Flores, Ende, Sumba, Timor",
     "Kalimantan": "Kalimantan, Pontianak, Dayak, Banjarmasin, Samarinda, Balikpapan, "
     "Palangka Raya, Tarakan",
     "Sulawesi": "Sulawesi, Makassar, Bugis, Toraja, Manado, Minahasa, Kendari, Gorontalo",
