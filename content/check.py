@@ -64,6 +64,7 @@ def check_all(root: Path = CONTENT) -> tuple[Content, list[Problem]]:
     problems += check_guessing(content.questions)
     problems += check_counts(content.questions, content.guideline_codes)
     problems += check_offices(content.questions)
+    problems += check_regions(content.questions)
     problems += check_examples(content)
     return content, problems
 
@@ -343,7 +344,108 @@ def people_report(questions: Iterable[Question]) -> list[str]:
     words = [w for q in items for w in re.findall(r"\b(Pak|Bu|Mas|Mbak)\b", q.scene or "")]
     lines = [f"usia disebut {len(ages)} kali, {min(ages)}-{max(ages)} tahun"] if ages else []
     lines.append(", ".join(f"{w} {words.count(w)}" for w in ("Pak", "Bu", "Mas", "Mbak")))
+    # Honorifics are the only gender marker the scenes share; names are left alone (Rizky,
+    # Nur and many others are given to both). Reported, not enforced.
+    men = words.count("Pak") + words.count("Mas")
+    women = words.count("Bu") + words.count("Mbak")
+    if men + women:
+        lines.append(
+            f"sapaan laki-laki (Pak, Mas) {men}, perempuan (Bu, Mbak) {women}: "
+            f"{round(100 * men / (men + women))} % / {round(100 * women / (men + women))} %"
+        )
     return lines
+
+
+# --- Where the people come from -----------------------------------------------------------
+# The bank is written in Kota Kediri, and left alone its scenes stay among Javanese
+# colleagues. A scene counts when it names a region beyond Kediri: where a colleague or a
+# citizen comes from, or a place a case leads to. Names are matched case-sensitively as
+# whole words, so "kembali" is not Bali and "malang" (unlucky) is not Malang; Jawa alone
+# is left out (bahasa Jawa is local here), and so are names that are also given names
+# (Bima) or common words (Palu).
+REGION_SCENES_MIN = 20
+REGION_GROUPS_MIN = 6
+_REGION_NAMES = {
+    "Sumatra": "Sumatra, Sumatera, Aceh, Medan, Batak, Padang, Minang, Minangkabau, Pekanbaru, "
+    "Riau, Batam, Jambi, Palembang, Bengkulu, Lampung, Bangka, Belitung",
+    "Jawa di luar Kediri": "Jakarta, Betawi, Banten, Bandung, Sunda, Jawa Barat, Jawa Tengah, "
+    "Semarang, Yogyakarta, Jogja, Solo, Surabaya, Malang, Madura, Banyuwangi",
+    "Bali-Nusa Tenggara": "Bali, Denpasar, Singaraja, Lombok, Mataram, Sasak, Sumbawa, NTB, "
+    "NTT, Nusa Tenggara, Kupang, Flores, Ende, Sumba, Timor",
+    "Kalimantan": "Kalimantan, Pontianak, Dayak, Banjarmasin, Samarinda, Balikpapan, "
+    "Palangka Raya, Tarakan",
+    "Sulawesi": "Sulawesi, Makassar, Bugis, Toraja, Manado, Minahasa, Kendari, Gorontalo",
+    "Maluku-Papua": "Maluku, Ambon, Ternate, Tidore, Papua, Jayapura, Merauke, Sorong, "
+    "Manokwari, Wamena, Biak",
+}
+REGION_GROUPS: dict[str, tuple[str, ...]] = {
+    group: tuple(names.split(", ")) for group, names in _REGION_NAMES.items()
+}
+_REGION_RES = {
+    group: re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+    for group, names in REGION_GROUPS.items()
+}
+
+
+def scene_regions(q: Question) -> dict[str, list[str]]:
+    """The island groups a scene names, each with the place names found (in order)."""
+    found = {group: pattern.findall(q.scene or "") for group, pattern in _REGION_RES.items()}
+    return {group: names for group, names in found.items() if names}
+
+
+def region_counts(questions: Iterable[Question]) -> dict[str, int]:
+    """Scenes per island group, and under "total" the scenes naming any region beyond Kediri."""
+    found = [scene_regions(q) for q in questions]
+    tally = {group: sum(1 for f in found if group in f) for group in REGION_GROUPS}
+    return {**tally, "total": sum(1 for f in found if f)}
+
+
+def check_regions(questions: Iterable[Question], file: str = "content/questions") -> list[Problem]:
+    tally = region_counts(questions)
+    problems = []
+    if tally["total"] < REGION_SCENES_MIN:
+        problems.append(
+            Problem(
+                file,
+                "daerah",
+                f"{tally['total']} cerita menyebut daerah di luar Kediri; "
+                f"minimal {REGION_SCENES_MIN}",
+            )
+        )
+    missing = [group for group in REGION_GROUPS if not tally[group]]
+    if len(REGION_GROUPS) - len(missing) < REGION_GROUPS_MIN:
+        problems.append(
+            Problem(
+                file,
+                "daerah",
+                f"{len(REGION_GROUPS) - len(missing)} gugus pulau disebut; minimal "
+                f"{REGION_GROUPS_MIN}, belum ada {', '.join(missing)}",
+            )
+        )
+    return problems
+
+
+def region_report(questions: Iterable[Question]) -> list[str]:
+    items = list(questions)
+    tally = region_counts(items)
+    names: dict[str, dict[str, int]] = {group: {} for group in REGION_GROUPS}
+    for q in items:
+        for group, found in scene_regions(q).items():
+            for name in dict.fromkeys(found):
+                names[group][name] = names[group].get(name, 0) + 1
+    groups = sum(1 for group in REGION_GROUPS if tally[group])
+    lines = [f"daerah di luar Kediri: {tally['total']} cerita, {groups} gugus pulau"]
+    for group in REGION_GROUPS:
+        places = ", ".join(f"{n} {c}" for n, c in sorted(names[group].items()))
+        lines.append(f"  {group} {tally[group]}" + (f" ({places})" if places else ""))
+    return lines
+
+
+def scene_report(questions: Iterable[Question]) -> list[str]:
+    """Where the scenes happen and who they are about, as `content check` prints it."""
+    items = list(questions)
+    offices = "; ".join(f"{k} {v}" for k, v in office_counts(items).items())
+    return [offices, *people_report(items), *region_report(items)]
 
 
 # --- Scenes are not the daily message's examples ------------------------------------------
@@ -386,6 +488,5 @@ if __name__ == "__main__":  # python -m content.check: the guessing report and w
     for line in guessing_report(bank):
         print(line)
     print(f"kasus dua langkah: {two_step_cases(bank)}")
-    print("; ".join(f"{k} {v}" for k, v in office_counts(bank).items()))
-    for line in people_report(bank):
+    for line in scene_report(bank):
         print(line)

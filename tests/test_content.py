@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,20 @@ from bot.app.cli import main
 from bot.core.render import LANGUAGES, Renderer
 from content.check import (
     GUESS_LIMIT,
+    REGION_GROUPS,
+    REGION_SCENES_MIN,
     check_all,
     check_counts,
     check_examples,
     check_guessing,
     check_offices,
+    check_regions,
     check_templates,
     guessing_rates,
     guessing_report,
+    people_report,
+    region_counts,
+    scene_regions,
 )
 from content.loader import CONTENT, Question, counts, load_content
 from content.samples import SAMPLES
@@ -168,7 +175,11 @@ def test_cli_check_fails_with_status_and_report(
 
 def test_cli_check_passes_on_shipped_content(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["content", "check"]) == 0
-    assert "Content OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Content OK" in out
+    # Who and where the scenes are about, with the counts the check enforces.
+    assert "RSUD " in out and "sapaan laki-laki (Pak, Mas)" in out
+    assert "daerah di luar Kediri: " in out and "6 gugus pulau" in out
 
 
 def test_template_syntax_error_is_reported_not_raised(broken: Path) -> None:
@@ -245,6 +256,52 @@ def test_scenes_reach_the_offices_the_review_missed() -> None:
     without_rsud = [q for q in SHIPPED.questions if "rsud" not in f"{q.scene} {q.question}".lower()]
     assert [str(p) for p in check_offices(without_rsud)] == [
         "content/questions: RSUD: 0 soal berlatar RSUD; minimal 5"
+    ]
+
+
+def test_scenes_name_people_and_places_from_every_island_group() -> None:
+    assert check_regions(SHIPPED.questions) == []
+    tally = region_counts(SHIPPED.questions)
+    assert tally["total"] >= REGION_SCENES_MIN
+    assert all(tally[group] >= 3 for group in REGION_GROUPS), tally
+    # One group gone: the check names it.
+    no_kalimantan = [
+        replace(q, scene="Di loket kelurahan.") if "Kalimantan" in scene_regions(q) else q
+        for q in SHIPPED.questions
+    ]
+    assert [str(p) for p in check_regions(no_kalimantan)] == [
+        "content/questions: daerah: 5 gugus pulau disebut; minimal 6, belum ada Kalimantan"
+    ]
+    # A bank set in Kediri only fails on both counts.
+    in_kediri = [replace(q, scene="Di loket kelurahan.") for q in SHIPPED.questions]
+    assert [str(p) for p in check_regions(in_kediri)] == [
+        "content/questions: daerah: 0 cerita menyebut daerah di luar Kediri; minimal 20",
+        "content/questions: daerah: 0 gugus pulau disebut; minimal 6, belum ada Sumatra, "
+        "Jawa di luar Kediri, Bali-Nusa Tenggara, Kalimantan, Sulawesi, Maluku-Papua",
+    ]
+
+
+def test_region_names_are_whole_proper_nouns() -> None:
+    q = SHIPPED.questions[0]
+    # "kembali" is not Bali, "malang" (unlucky) is not Malang, Bima is a given name here,
+    # and bahasa Jawa is spoken in Kediri itself.
+    local = replace(q, scene="Bima kembali ke loket; nasibnya malang. Ia berbahasa Jawa.")
+    assert scene_regions(local) == {}
+    away = replace(q, scene="Bu Ruth asal Manado dan Pak Made dari Bali, lalu ke Bandar Lampung.")
+    assert scene_regions(away) == {
+        "Sumatra": ["Lampung"],
+        "Bali-Nusa Tenggara": ["Bali"],
+        "Sulawesi": ["Manado"],
+    }
+
+
+def test_people_report_gives_the_gender_balance_of_honorifics() -> None:
+    q = SHIPPED.questions[0]
+    lines = people_report([replace(q, scene="Pak Eko (40), Bu Sri, Mbak Ani dan Mas Yudi.")])
+    assert lines == [
+        "usia disebut 1 kali, 40-40 tahun",
+        "Pak 1, Bu 1, Mas 1, Mbak 1",
+        "sapaan laki-laki (Pak, Mas) 2, perempuan (Bu, Mbak) 2: 50 % / 50 %",
     ]
 
 

@@ -114,7 +114,7 @@ def _db_upgrade(settings: Settings) -> int:
 
 
 def _content_check() -> int:
-    from content.check import check_all, two_step_cases
+    from content.check import check_all, scene_report, two_step_cases
     from content.loader import counts
 
     content, problems = check_all()
@@ -130,6 +130,9 @@ def _content_check() -> int:
         f"{two_step_cases(content.questions)} two-step cases), "
         f"{len(content.prompts)} prompts, {len(content.holidays)} holidays."
     )
+    # Who the scenes are about and where (offices and regions are enforced above).
+    for line in scene_report(content.questions):
+        print(line)
     return 0
 
 
