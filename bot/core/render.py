@@ -16,8 +16,11 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    pass_context,
 )
+from jinja2.runtime import Context
 
+from bot.core import numbers
 from bot.core.config import Settings
 from content.loader import CONTENT
 
@@ -40,6 +43,8 @@ class Renderer:
         )
         self.env.filters["mask_nip"] = mask_nip
         self.env.filters["local"] = local_time
+        self.env.filters["num"] = _number
+        self.env.filters["clock"] = _clock
         # Every template may name the instansi (INSTANSI_NAME); the setting's default until
         # the application sets its own.
         self.env.globals["instansi"] = instansi or Settings.model_fields["instansi_name"].default
@@ -83,6 +88,22 @@ class Renderer:
 
     def label_keys(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
         return sorted(self._labels.get(lang, {}))
+
+
+def _language(context: Context) -> str:
+    # Templates live in <lang>/<name>.html: the number follows the text's language.
+    name = context.name or ""
+    return name.split("/", 1)[0] if "/" in name else DEFAULT_LANGUAGE
+
+
+@pass_context
+def _number(context: Context, value: float, digits: int = 0) -> str:
+    return numbers.number(value, digits, _language(context))
+
+
+@pass_context
+def _clock(context: Context, value: str) -> str:
+    return numbers.clock(value, _language(context))
 
 
 def local_time(value: datetime, tz: str, fmt: str = "%d-%m-%Y %H:%M") -> str:

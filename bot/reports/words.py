@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core import numbers
 from bot.reports.figures import SILENT_DAYS, SILENT_SHARE, Period, SilentUnit
 
 Label = Callable[..., str]
@@ -29,21 +30,24 @@ class Words:
             except KeyError:
                 return " ".join(parts)
 
+    @property
+    def lang(self) -> str:
+        return "id" if self.decimal == "," else "en"
+
     def percent(self, share: float | None) -> str:
         if share is None:
             return "–"
-        return f"{100 * share:.1f}".replace(".", self.decimal) + " %"
+        return numbers.number(100 * share, 1, self.lang) + " %"
 
     def change(self, now: float | None, before: float | None) -> str:
         if now is None or before is None:
             return "–"
         points = 100 * (now - before)
-        text = f"{points:+.1f}".replace(".", self.decimal)
+        text = ("+" if points >= 0 else "") + numbers.number(points, 1, self.lang)
         return f"{text} poin" if self.decimal == "," else f"{text} pts"
 
     def number(self, n: int) -> str:
-        thousands = "." if self.decimal == "," else ","
-        return f"{n:,}".replace(",", thousands)
+        return numbers.number(n, 0, self.lang)
 
     def period(self, period: Period) -> str:
         year = period.start.year
