@@ -185,6 +185,7 @@ class Sender:
         # the in-flight places busy through a claim's commit, few enough that a kill
         # strands only these (see the module's docstring).
         self._ahead = asyncio.Semaphore(claim_ahead(self.limits.max_in_flight))
+        self._next_departure = 0.0  # loop time before which no request leaves (_depart)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claims = Claims(db)
         # Rows launched but not yet recorded: never launch twice. Their chats too: one
@@ -325,6 +326,7 @@ class Sender:
             writing = True
             self._ahead.release()
             ahead = False
+            await self._depart(row.paid)
             ticket.leaving()
             outcome = await self._send(row, ticket)
             self._results.append((row, outcome))
@@ -341,6 +343,21 @@ class Sender:
             if not recorded:
                 self._launched.discard(row.id)
                 self._release_polls(row.id)
+
+    async def _depart(self, paid: bool) -> None:
+        """Keep the pacer's spacing between requests leaving. Rows claimed in one commit are
+        released together; sent back to back, one could reach Telegram a moment after the
+        one before it drew a 429, before its answer could pause anything."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        rate = self.limits.paid_per_second if paid else self.limits.per_second
+        at = max(now, self._next_departure)
+        self._next_departure = at + 1.0 / rate
+        if at > now:
+            await asyncio.sleep(at - now)
+        # A 429 that paused every send while this one waited for its turn holds it too.
+        while (pause := self.pacer.paused_for()) > 0:  # noqa: ASYNC110 - a clock, no event
+            await asyncio.sleep(pause)
 
     async def _send(self, row: DueRow, ticket: Ticket) -> Outcome:
         messages = row.payload.get("messages", [])
