@@ -174,12 +174,11 @@ async def _ask_old_group(update: Update, ctx: BotContext, unit_id: int, old_chat
         # The bot left the old group, or it was deleted: only a programme admin can help.
         log.info("group link request not delivered: %s", exc)
         asked = False
-    await audit.record(
-        ctx.db,
-        actor_user_id=user.id,
-        action="group_link",
-        detail={"unit_id": unit_id, "refused": "unit has a group", "asked_old_group": asked},
-        allowed=False,
+    await record_refusal(
+        update,
+        ctx,
+        "group_link",
+        {"unit_id": unit_id, "refused": "unit has a group", "asked_old_group": asked},
     )
     await send(update, ctx, "group_link_pending", LANG, unit=unit_name, asked=asked)
 

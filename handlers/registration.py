@@ -21,12 +21,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.deps import BotApp, BotContext
 from bot.core.render import LANGUAGES
-from bot.members import accounts, audit, identity, privacy, units
+from bot.members import accounts, identity, privacy, units
 from bot.members.accounts import Registration, Role
 from bot.members.identity import NEEDS_UNIT, Refusal
 from bot.members.names import check_name
 from bot.members.nip import check_nip
 from bot.members.unit_search import search_words
+from handlers.admin_common import record_refusal
 from handlers.common import (
     Button,
     answer,
@@ -194,13 +195,7 @@ async def refuse(update: Update, ctx: BotContext, draft: Registration, refusal: 
     draft.step = NIP
     await accounts.save_draft(ctx.db, draft=draft)
     # Audited as a refused attempt (collapsed per person and minute), without the NIP.
-    await audit.record(
-        ctx.db,
-        actor_user_id=draft.telegram_user_id,
-        action="identity_refused",
-        detail={"reason": refusal.value},
-        allowed=False,
-    )
+    await record_refusal(update, ctx, "identity_refused", {"reason": refusal.value})
     lang = draft.language
     rows = [[(ctx.renderer.label("hr_request", lang), "reg:hr")]]
     if refusal == Refusal.NAME:
@@ -542,13 +537,7 @@ async def refuse_move(
     listed_unit = await units.unit(ctx.db, unit_id=listed) if listed else None
     draft.verify = Refusal.UNIT
     await accounts.save_draft(ctx.db, draft=draft)
-    await audit.record(
-        ctx.db,
-        actor_user_id=draft.telegram_user_id,
-        action="unit_change_refused",
-        detail={"unit_id": unit.id},
-        allowed=False,
-    )
+    await record_refusal(update, ctx, "unit_change_refused", {"unit_id": unit.id})
     lang = draft.language
     rows = [[(ctx.renderer.label("hr_request", lang), "reg:hr")]]
     sent = await send(
