@@ -53,6 +53,8 @@ HUNG = 10.0
 BASELINE_PERIOD = 10.0
 # Private chats remembered before the idle ones are forgotten.
 SWEEP_AT = 20_000
+# After a 429, overall sends go one at a time (each waits for the answer before it) this long.
+CAUTIOUS_FOR = 10.0
 # Two chats with a 429 within this many seconds: the bot's overall limit, not a chat's.
 FLOOD_WINDOW = 1.0
 
@@ -134,6 +136,13 @@ class _Gate:
         at = max(now, self.pacer.paused_until, self.last + interval / 2)
         at = max(at, self.next)  # grid points are never skipped, only caught up
         self.full = False
+        if self.pacer.cautious(self, at) and any(
+            t.answered is None and now - t.left <= HUNG for t in self.sent
+        ):
+            # Shortly after a 429 one request at a time: one already on its way when the
+            # next 429 is said would arrive inside that retry_after. Its answer wakes us.
+            self.full = True
+            return max(at, now + 0.05)
         if len(self.sent) >= self.count:  # cheap bound first: most grants stop here
             ends = self.counted(at)
             excess = len(ends) - self.count + 1
@@ -445,6 +454,17 @@ class Pacer:
     async def unpaused(self) -> None:
         while (paused := self.paused_for()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(paused)
+
+    def spacing(self, *, paid: bool = False) -> float:
+        """The least time between two requests leaving: the rate's even share of a second,
+        longer while the rate is lowered after a 429."""
+        gate = self._paid if paid else self._overall
+        rate = self.limits.paid_per_second if paid else self.limits.per_second
+        return 1.0 / rate / self.factor(gate)
+
+    def cautious(self, gate: _Gate, now: float) -> bool:
+        """Within CAUTIOUS_FOR of a 429 (paid broadcasts aside)."""
+        return gate is not self._paid and now - self._last_429 < CAUTIOUS_FOR
 
     def factor(self, gate: _Gate) -> float:
         """After a 429 the overall rate drops by a tenth, and recovers over half a minute

@@ -348,17 +348,19 @@ class Sender:
     async def _depart(self, paid: bool) -> None:
         """Keep the pacer's spacing between requests leaving. Rows claimed in one commit are
         released together; sent back to back, one could reach Telegram a moment after the
-        one before it drew a 429, before its answer could pause anything."""
+        one before it drew a 429, before its answer could pause anything. A 429 that paused
+        every send while a request waited holds it too, and when the pause ends the waiting
+        requests leave spaced again, not all at once into the next 429."""
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        rate = self.limits.paid_per_second if paid else self.limits.per_second
-        at = max(now, self._next_departure)
-        self._next_departure = at + 1.0 / rate
-        if at > now:
+        while True:
+            now = loop.time()
+            at = max(now + self.pacer.paused_for(), self._next_departure)
+            self._next_departure = at + self.pacer.spacing(paid=paid)
+            if at <= now:
+                return
             await asyncio.sleep(at - now)
-        # A 429 that paused every send while this one waited for its turn holds it too.
-        while (pause := self.pacer.paused_for()) > 0:  # noqa: ASYNC110 - a clock, no event
-            await asyncio.sleep(pause)
+            if self.pacer.paused_for() <= 0:
+                return
 
     async def _send(self, row: DueRow, ticket: Ticket) -> Outcome:
         messages = row.payload.get("messages", [])
