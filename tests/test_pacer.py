@@ -313,6 +313,37 @@ def test_nothing_leaves_during_a_retry_after_and_the_rate_drops_after_it() -> No
     assert after > before * 1.05  # slower for a while after a 429
 
 
+def test_after_a_429_each_send_waits_for_the_answer_before_it_for_ten_seconds() -> None:
+    """A send already on its way when Telegram says 429 arrives inside that retry_after."""
+
+    async def overlap(loop: VirtualLoop, pacer: Pacer) -> int:
+        """Ten senders, each answered 0.2 s after it leaves: the most on the wire at once."""
+        on_wire, most = 0, 0
+
+        async def send() -> None:
+            nonlocal on_wire, most
+            with await pacer.slot():
+                on_wire += 1
+                most = max(most, on_wire)
+                await asyncio.sleep(0.2)
+                on_wire -= 1
+
+        await asyncio.gather(*(send() for _ in range(10)))
+        return most
+
+    async def main(loop: VirtualLoop) -> tuple[int, int, int]:
+        pacer = Pacer(Limits(), clock=loop.time)
+        before = await overlap(loop, pacer)
+        pacer.pause(1.0)
+        after = await overlap(loop, pacer)
+        await asyncio.sleep(10.0)
+        return before, after, await overlap(loop, pacer)
+
+    before, after, later = run(main)
+    assert before > 1 and later > 1  # normally requests overlap on the wire
+    assert after == 1
+
+
 def test_a_group_gets_20_a_minute() -> None:
     async def main(loop: VirtualLoop) -> list[float]:
         pacer = Pacer(Limits(), clock=loop.time)
