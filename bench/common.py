@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter
@@ -82,6 +83,8 @@ def delivered(port: int, users: int) -> tuple[int, int, int]:
 
 
 def settings_for(port: int, database_url: str, **extra: Any) -> Settings:
+    # A journal of its own for each run: a killed run's votes belong to its database only.
+    extra.setdefault("vote_journal", Path(tempfile.mkdtemp(prefix="bench-votes-")) / "votes.jsonl")
     return Settings(
         telegram_bot_token=TOKEN,
         bot_api_base_url=f"http://127.0.0.1:{port}/bot",

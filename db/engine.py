@@ -129,6 +129,7 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
         # Outage state, shared by everything that waits one out.
         self._waiting = 0
+        self._holding = 0  # of them, those that hold back updates (`until_clear`)
         self._clear = asyncio.Event()
         self._clear.set()
         self._next_log = 0.0
@@ -149,11 +150,14 @@ class Database:
         *,
         what: str,
         failed: Exception | None = None,
+        holds_updates: bool = True,
     ) -> T:
         """`attempt()`, tried again while it fails because the database is unavailable, at
         growing intervals, for up to `outage_wait` seconds; then its last error is raised.
         Any other error is raised at once. `what` names the work in the log (no personal
         data); `failed` is the error of a first try made elsewhere, so this waits first.
+        While it waits, `until_clear` holds back the next updates, unless `holds_updates`
+        is False (work whose input is kept elsewhere meanwhile, like the vote journal's).
         """
         loop = asyncio.get_running_loop()
         delay = BACKOFF_FIRST
@@ -176,7 +180,9 @@ class Database:
                     if deadline is None:
                         deadline = now + self.outage_wait
                         self._waiting += 1
-                        self._clear.clear()
+                        if holds_updates:
+                            self._holding += 1
+                            self._clear.clear()
                     if now >= deadline:
                         log.error(
                             "database unavailable for %.0f s (%s): %s is given up",
@@ -200,9 +206,12 @@ class Database:
         finally:
             if deadline is not None:
                 self._waiting -= 1
+                if holds_updates:
+                    self._holding -= 1
+                    if self._holding == 0:
+                        self._clear.set()
                 if self._waiting == 0:
                     self._next_log = 0.0
-                    self._clear.set()
                     if back:
                         log.info("database available again")
 
@@ -212,8 +221,9 @@ class Database:
         return self._waiting
 
     async def until_clear(self) -> None:
-        """Returns when nothing waits for the database (at once, most of the time)."""
-        while self._waiting:
+        """Returns when nothing that holds back updates waits for the database (at once,
+        most of the time)."""
+        while self._holding:
             await self._clear.wait()
 
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:

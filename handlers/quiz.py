@@ -96,12 +96,21 @@ async def on_answer(update: Update, ctx: BotContext) -> None:
     await handle_answers(ctx.deps, ctx.bot, [answer] if answer else [])
 
 
-async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> None:
-    """Votes straight from a getUpdates response (bot/app/votes.py). Returns once they are
-    committed (waiting out a database outage), because the next getUpdates confirms them
-    to Telegram; the replies, and a second look at polls whose delivery the sender has not
-    recorded yet, follow in the background."""
-    now = deps.clock.now()  # all came in one response
+async def handle_raw_votes(
+    deps: Deps,
+    bot: Bot,
+    raw: list[dict[str, Any]],
+    *,
+    received: datetime | None = None,
+    again: bool = False,
+) -> bool:
+    """Votes straight from a getUpdates response or a webhook call (bot/app/votes.py),
+    received together at `received` (now, unless recorded `again` from the vote journal
+    after a stop, when they may be stored already). Returns once they are committed
+    (waiting out a database outage): True, or False when they could not be; the replies,
+    and a second look at polls whose delivery the sender has not recorded yet, follow in
+    the background."""
+    now = received or deps.clock.now()
     answers = []
     for update in raw:
         vote = update.get("poll_answer")
@@ -117,13 +126,17 @@ async def handle_raw_votes(deps: Deps, bot: Bot, raw: list[dict[str, Any]]) -> N
         if answer is not None:
             answers.append(answer)
     try:
-        results = await deps.answers.record(answers)
+        if again:
+            results = await deps.answers.record_again(answers)
+        else:
+            results = await deps.answers.record(answers)
     except Exception:
         log.exception("%d quiz answers could not be recorded", len(answers))
-        return
+        return False
     task = asyncio.create_task(_follow_up(deps, bot, answers, results))
     deps.vote_tasks.add(task)
     task.add_done_callback(deps.vote_tasks.discard)
+    return not any(r.result == AnswerResult.FAILED for r in results)
 
 
 # No poll has this many options, and no poll id (ours are stored in 64 characters) is

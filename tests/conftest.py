@@ -104,12 +104,13 @@ def kediri(db: Database) -> Database:
 
 
 @pytest.fixture
-def settings(sandbox, bot_token: str, database_url: str) -> Settings:  # type: ignore[no-untyped-def]
+def settings(sandbox, bot_token: str, database_url: str, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(
         telegram_bot_token=bot_token,
         bot_api_base_url=sandbox.api_base_url,
         bot_api_file_url=sandbox.file_base_url,
         database_url=database_url,
+        vote_journal=tmp_path / "votes.jsonl",
         superadmin_ids=[],
         _env_file=None,  # type: ignore[call-arg]
     )

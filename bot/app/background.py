@@ -27,6 +27,8 @@ PROGRESS_EVERY = 3.0  # seconds; well inside Telegram's limits for editing one m
 RETENTION_JOB = "retention"
 FOLLOW_UP_JOB = "follow-ups"
 FOLLOW_UP_EVERY = 300.0  # seconds: owed follow-ups (bot/quiz/followups.py) are rare
+# Seconds a stop waits for votes being recorded; the rest are in the vote journal.
+VOTE_STOP_WAIT = 10.0
 RETENTION_AT = time(2, 0)  # local time of the default zone: nobody is answering then
 
 
@@ -106,9 +108,16 @@ async def start_services(app: BotApp) -> None:
 
 async def stop_services(app: BotApp) -> None:
     deps: Deps = app.bot_data["deps"]
-    # Votes already taken from Telegram are recorded before the bot stops: the updater
-    # has confirmed them, so they would not come again.
-    await asyncio.gather(*deps.vote_tasks, return_exceptions=True)
+    # Votes already taken from Telegram are recorded before the bot stops, if the database
+    # lets them within VOTE_STOP_WAIT; else they stay in the vote journal for the next start.
+    if deps.vote_tasks:
+        _, late = await asyncio.wait(set(deps.vote_tasks), timeout=VOTE_STOP_WAIT)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+    await deps.answers.stop()
+    if deps.vote_journal is not None:
+        await deps.vote_journal.close()
     if deps.sender is not None:
         await deps.sender.stop()
         await deps.sender.bot.shutdown()

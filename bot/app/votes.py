@@ -10,14 +10,17 @@ when the last update of a response is a vote, an empty update with its id takes 
 so the updater's offset moves past it.
 
 The next getUpdates call is what tells Telegram that the updates before its offset were
-handled. So a response's votes are committed before PTB sees the response (and so before
-it can ask for more), and no getUpdates call leaves while an update waits for the database
-to come back (`Database.until_clear`): what Telegram forgets has been stored, or is still
-in hand and will be once the database answers.
+handled. So a response's votes are on disk (the vote journal, bot/app/vote_journal.py,
+flushed before the sink returns) before PTB sees the response (and so before it can ask for
+more); they are committed to the database meanwhile. No getUpdates call leaves while an
+update waits for the database to come back (`Database.until_clear`): what Telegram forgets
+has been stored, or is in the journal, or is still in hand and will be once the database
+answers.
 
 In webhook mode Telegram's POST is answered when PTB's webhook handler has put the update
 into the application's queue, so the queue is where it waits (`CommitFirstQueue`): a vote is
-recorded before `put` returns, and nothing is queued while an update waits for the database.
+in the journal before `put` returns, and nothing is queued while an update waits for the
+database.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class VoteSplittingRequest(HTTPXRequest):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Records a response's votes; returns once they are committed.
+        # Takes a response's votes; returns once they are safe (on disk).
         self.sink: VoteSink | None = None
         # Returns when no update is waiting for the database.
         self.gate: Gate | None = None
@@ -93,7 +96,7 @@ class VoteSplittingRequest(HTTPXRequest):
 
 class CommitFirstQueue(asyncio.Queue[object]):
     """The application's update queue. PTB's webhook handler answers Telegram once `put`
-    returns, so a vote is recorded (committed) before, and an update is queued only when
+    returns, so a vote is kept (on disk) before, and an update is queued only when
     nothing waits for the database. An update Telegram sends again because we held it too
     long is recognised by its id and dropped."""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from telegram import LinkPreviewOptions
@@ -15,6 +17,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from bot.app.background import start_services, stop_services
 from bot.app.startup import Prepared
 from bot.app.updates import PerUserUpdateProcessor
+from bot.app.vote_journal import VoteJournal
 from bot.app.votes import CommitFirstQueue, VoteSplittingRequest
 from bot.core.calendar import Clock
 from bot.core.deps import BotApp, BotContext, BotData, BotJobQueue, ChatData, Deps, UserData
@@ -172,12 +175,29 @@ async def _post_init(app: BotApp) -> None:
     await help.set_default_menus(app.bot, deps)
     for admin in await deps.db.run(list_admins):
         await help.set_member_menu(app.bot, deps, admin)
+    # Locked first: a second bot on the same journal must not start at all.
+    journal = deps.vote_journal = VoteJournal(deps.settings.vote_journal_path())
+    left = await journal.open()
     await start_services(app)
+    for entry in left:  # votes confirmed to Telegram before a stop, not yet committed
+        if await quiz.handle_raw_votes(
+            deps, app.bot, entry.votes, received=entry.received, again=True
+        ):
+            await journal.done(entry.number)
+
     # Votes take the fast lane (bot/app/votes.py) from now on: in getUpdates responses
-    # (long polling), and as they are queued (webhook mode).
+    # (long polling), and as they are queued (webhook mode). Kept on disk first, then
+    # confirmed, and committed meanwhile (bot/app/vote_journal.py).
+    async def record(number: int, received: datetime, votes: list[dict[str, object]]) -> None:
+        if await quiz.handle_raw_votes(deps, app.bot, votes, received=received):
+            await journal.done(number)
 
     async def sink(votes: list[dict[str, object]]) -> None:
-        await quiz.handle_raw_votes(deps, app.bot, votes)
+        received = deps.clock.now()
+        number = await journal.keep(received, votes)
+        task = asyncio.create_task(record(number, received, votes))
+        deps.vote_tasks.add(task)
+        task.add_done_callback(deps.vote_tasks.discard)
 
     if deps.votes_request is not None:
         deps.votes_request.sink = sink

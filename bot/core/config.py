@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # unauthenticated sender must not make the bot read megabytes before the 403.
     webhook_max_body: int = Field(default=1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Where quiz votes wait on local disk between Telegram and their commit (README
+    # "Votes"): by default beside a SQLite database, else data/votes.jsonl.
+    vote_journal: Path | None = None
     # Delivery engine: Telegram's limits, and how many requests may be in flight.
     send_per_second: float = Field(default=30.0, gt=0, le=30)
     paid_broadcast: bool = False
@@ -159,6 +162,14 @@ class Settings(BaseSettings):
         if self.bot_api_file_url:
             return self.bot_api_file_url
         return self.bot_api_base_url.replace("/bot", "/file/bot", 1)
+
+    def vote_journal_path(self) -> Path:
+        if self.vote_journal is not None:
+            return self.vote_journal
+        database = self.sqlite_path()
+        if database is not None:
+            return database.with_name(database.name + ".votes")
+        return Path("data/votes.jsonl")
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):

@@ -22,6 +22,7 @@ from db.queries.members import MemberInfo
 if TYPE_CHECKING:
     # Types only: the kernel imports no feature and not the composition root at run time
     # (import-linter leaves type-checking imports out of its contracts).
+    from bot.app.vote_journal import VoteJournal
     from bot.app.votes import VoteSplittingRequest
     from bot.delivery.pacer import Pacer
     from bot.delivery.sender import Sender
@@ -79,6 +80,8 @@ class Deps:
     # Per-person limits on costly requests (/peringkat per chat, /skor, /kuis, reflections,
     # refused admin attempts), so that one person cannot load the bot for everyone.
     limits: Limits = field(default_factory=Limits)
+    # Where votes wait on disk until committed (bot/app/vote_journal.py); set at start.
+    vote_journal: VoteJournal | None = None
     # Votes taken from getUpdates responses and still being recorded (bot/app/votes.py).
     vote_tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Practice polls (/kuis) sent but not yet recorded, by chat: a quick vote arriving in

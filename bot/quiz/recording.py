@@ -118,6 +118,27 @@ class AnswerBatcher:
                 self._pending.remove(waiting)
             raise
 
+    async def record_again(self, answers: Sequence[Answer]) -> list[Recorded]:
+        """Answers a run that stopped may have stored before it could tell (the vote
+        journal's): one already stored with the same option is this one, counted once, and
+        its member still gets the result."""
+        if not answers:
+            return []
+        results = await self.db.wait_out(
+            lambda: self._run(list(answers), again=True),
+            what=f"{len(answers)} answers kept from before a stop",
+            holds_updates=False,
+        )
+        self.scorekeeper.poke()
+        return results
+
+    async def stop(self) -> None:
+        """Stop writing: answers not yet committed stay in the vote journal."""
+        if self._writer is not None and not self._writer.done():
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
     async def _write(self) -> None:
         while self._pending:
             batch: list[Waiting] = []
@@ -150,7 +171,10 @@ class AnswerBatcher:
                 raise
 
         try:
-            results = await self.db.wait_out(attempt, what=f"a batch of {len(every)} answers")
+            # The votes are in the vote journal meanwhile: updates go on being taken.
+            results = await self.db.wait_out(
+                attempt, what=f"a batch of {len(every)} answers", holds_updates=False
+            )
         except Exception as error:
             if unavailable(error) is not None:
                 # The database stayed away past DB_OUTAGE_WAIT (logged by wait_out).

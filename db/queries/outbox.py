@@ -410,29 +410,41 @@ def finish_done(*, session: Session) -> list[int]:
 
 
 def due(*, session: Session, now: datetime, limit: int, after_id: int = 0) -> list[DueRow]:
-    rows = session.exec(
-        select(Delivery, Broadcast.paid, Broadcast.kind)
-        .join(Broadcast, col(Broadcast.id) == Delivery.broadcast_id)
-        .where(
-            Delivery.state == DeliveryState.PENDING,
-            Delivery.next_attempt_at <= now,
-            col(Delivery.id) > after_id,
+    # Plain columns, not ORM objects: the sender reads every row of every broadcast here,
+    # and building objects it never changes cost a tenth of its time on PostgreSQL.
+    d, b = table_of(Delivery), table_of(Broadcast)
+    rows = session.connection().execute(
+        select_columns(
+            d.c.id,
+            d.c.broadcast_id,
+            d.c.member_id,
+            d.c.chat_id,
+            d.c.payload,
+            d.c.attempts,
+            b.c.paid,
+            b.c.kind,
         )
-        .order_by(col(Delivery.id))
+        .join_from(d, b, b.c.id == d.c.broadcast_id)
+        .where(
+            d.c.state == DeliveryState.PENDING,
+            d.c.next_attempt_at <= now,
+            d.c.id > after_id,
+        )
+        .order_by(d.c.id)
         .limit(limit)
-    ).all()
+    )
     return [
         DueRow(
-            id=d.id or 0,
-            broadcast_id=d.broadcast_id,
-            member_id=d.member_id,
-            chat_id=d.chat_id,
-            payload=d.payload,
-            attempts=d.attempts,
-            paid=paid,
-            kind=kind,
+            id=r.id,
+            broadcast_id=r.broadcast_id,
+            member_id=r.member_id,
+            chat_id=r.chat_id,
+            payload=r.payload,
+            attempts=r.attempts,
+            paid=r.paid,
+            kind=r.kind,
         )
-        for d, paid, kind in rows
+        for r in rows
     ]
 
 
@@ -448,12 +460,17 @@ def mark_sending(*, session: Session, ids: Sequence[int]) -> set[int]:
     if not ids:
         return set()
     table = table_of(Delivery)
-    claimed = session.execute(
-        update(table)
-        .where(table.c.id.in_(list(ids)), table.c.state == DeliveryState.PENDING)
-        .values(state=DeliveryState.SENDING, attempts=table.c.attempts + 1)
-        .returning(table.c.id)
-    ).scalars()
+    # On the connection, past the ORM's execute path: this runs for every few rows sent.
+    claimed = (
+        session.connection()
+        .execute(
+            update(table)
+            .where(table.c.id.in_(list(ids)), table.c.state == DeliveryState.PENDING)
+            .values(state=DeliveryState.SENDING, attempts=table.c.attempts + 1)
+            .returning(table.c.id)
+        )
+        .scalars()
+    )
     return set(claimed)
 
 
