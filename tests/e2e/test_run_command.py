@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -183,6 +184,59 @@ async def test_run_serves_a_quiz_on_a_fresh_database_and_stops_on_sigterm(
         BUDI.nip,
     ):
         assert secret not in log, f"{secret!r} in the log"
+
+
+async def test_a_vote_confirmed_to_telegram_survives_a_sigkill_before_its_commit(
+    running, sandbox, fresh_url: str, tmp_path: Path
+) -> None:
+    """The database is locked (a backup, a stuck process) when a vote comes; Telegram is
+    told it was handled (the vote is in the journal), then the process is killed. The
+    next `berakhlak run` records it, once."""
+    if not fresh_url.startswith("sqlite"):
+        pytest.skip("a lock that outlasts the process needs SQLite")
+    process, rina, db = running
+    await eventually(
+        lambda: any(c.method.lower() == "getupdates" for c in sandbox.calls), within=90
+    )
+    await register(rina, RINA)
+    budi = sandbox.user("Budi Santoso", username="budi_kediri")
+    await register(budi, BUDI)
+    await rina.send("/kirim_kuis_sekarang")
+    confirm = await expect(rina, "Kirim satu ronde kuis sekarang?")
+    await rina.press(confirm, "✅ Kirim ke 2 orang")
+    first = await poll_after(budi, "Kuis BerAKHLAK")
+    await eventually(
+        lambda: len(db.run_sync(lambda session: list(session.exec(select(QuizPoll)).all()))) == 6,
+        within=20,
+    )
+
+    def answers() -> list[QuizAnswer]:
+        return db.run_sync(lambda session: list(session.exec(select(QuizAnswer)).all()))
+
+    lock = sqlite3.connect(fresh_url.removeprefix("sqlite:///"), isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        await budi.answer_poll(first, [0])
+        # Confirmed: Telegram would not send it again.
+        await eventually(lambda: all(not b.updates for b in sandbox.world.bots.values()), within=20)
+        process.kill()
+        await process.communicate()
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert answers() == []
+    again = await berakhlak(tmp_path, "run")
+    try:
+        await eventually(lambda: len(answers()) == 1, within=90)
+        await asyncio.sleep(1.0)  # a second copy would come now
+        [answer] = answers()
+        assert answer.poll_id == first.poll["id"]
+    finally:
+        again.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            output, _ = await again.communicate()
+    assert "recorded again" in output.decode()
+    assert len(answers()) == 1
 
 
 async def test_superadmin_ids_are_applied_both_ways_on_every_start(
