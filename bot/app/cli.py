@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.app.startup import InvalidContent, prepare
+from bot.app.vote_journal import JournalLocked
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.logs import configure as configure_logging
 
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"berakhlak: {exc}", file=sys.stderr)
         return 2
-    except InvalidContent as exc:
+    except (InvalidContent, JournalLocked) as exc:
         print(f"berakhlak: refusing to start: {exc}", file=sys.stderr)
         return 1
 

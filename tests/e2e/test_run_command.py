@@ -239,6 +239,23 @@ async def test_a_vote_confirmed_to_telegram_survives_a_sigkill_before_its_commit
     assert len(answers()) == 1
 
 
+async def test_a_second_bot_on_the_same_vote_journal_refuses_to_start(
+    running, sandbox, tmp_path: Path
+) -> None:
+    """Two processes would each record the other's votes from one journal (and, polling
+    one token, take each other's updates): the second one stops and says why."""
+    process, _, _ = running
+    await eventually(
+        lambda: any(c.method.lower() == "getupdates" for c in sandbox.calls), within=90
+    )
+    second = await berakhlak(tmp_path, "run")
+    async with asyncio.timeout(60):
+        output, _ = await second.communicate()
+    assert second.returncode == 1
+    assert "refusing to start" in output.decode() and "VOTE_JOURNAL" in output.decode()
+    assert process.returncode is None  # the first one goes on
+
+
 async def test_superadmin_ids_are_applied_both_ways_on_every_start(
     sandbox, bot_token: str, tmp_path: Path, settings, kediri: Database
 ) -> None:  # type: ignore[no-untyped-def]
