@@ -80,10 +80,7 @@ class Scorekeeper:
 
     async def stop(self) -> None:
         """Score what is left (the next start would, too) and stop."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await _cancel(self._task)
         await self.settle()
 
 
@@ -134,10 +131,7 @@ class AnswerBatcher:
 
     async def stop(self) -> None:
         """Stop writing: answers not yet committed stay in the vote journal."""
-        if self._writer is not None and not self._writer.done():
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+        await _cancel(self._writer)
 
     async def _write(self) -> None:
         while self._pending:
@@ -204,6 +198,13 @@ class AnswerBatcher:
         if again:
             return await self.db.run(record_answers, answers=answers, rules=self.rules, again=True)
         return await self.db.run(record_answers, answers=answers, rules=self.rules)
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _settle(future: asyncio.Future[list[Recorded]], outcome: list[Recorded]) -> None:
