@@ -98,24 +98,43 @@ class CommitFirstQueue(asyncio.Queue[object]):
     """The application's update queue. PTB's webhook handler answers Telegram once `put`
     returns, so a vote is kept (on disk) before, and an update is queued only when
     nothing waits for the database. An update Telegram sends again because we held it too
-    long is recognised by its id and dropped."""
+    long is recognised by its id: while the first copy is still being put, the second
+    waits for it (answering Telegram at once would confirm an update not yet safe), and
+    after that it is dropped."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sink: VoteSink | None = None
         self.gate: Gate | None = None
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        # Update ids seen: a future while that update is being put, None once it is in.
+        self._seen: OrderedDict[int, asyncio.Future[None] | None] = OrderedDict()
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            if item.update_id in self._seen:
-                return
-            self._seen[item.update_id] = None
-            if len(self._seen) > SEEN:
-                self._seen.popitem(last=False)
+        if not isinstance(item, Update):
+            await super().put(item)
+            return
+        update_id = item.update_id
+        while update_id in self._seen:
+            putting = self._seen[update_id]
+            if putting is None:
+                return  # in already
+            await asyncio.shield(putting)  # then in, or failed and free to try again
+        putting = asyncio.get_running_loop().create_future()
+        self._seen[update_id] = putting
+        if len(self._seen) > SEEN:
+            self._seen.popitem(last=False)
+        try:
             if item.poll_answer is not None and self.sink is not None:
                 await self.sink([item.to_dict()])
-                return
-            if self.gate is not None:
-                await self.gate()
-        await super().put(item)
+            else:
+                if self.gate is not None:
+                    await self.gate()
+                await super().put(item)
+        except BaseException:
+            self._seen.pop(update_id, None)  # not in: Telegram's next try is handled
+            raise
+        else:
+            if update_id in self._seen:
+                self._seen[update_id] = None
+        finally:
+            putting.set_result(None)
