@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.core.deps import BotApp, BotContext
 from bot.members import accounts, audit, identity, units
 from bot.members.accounts import Registration, Role
-from handlers.admin_common import require_admin
+from handlers.admin_common import record_refusal, require_admin
 from handlers.common import HTML, Button, answer, edit, keyboard
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ async def on_review(update: Update, ctx: BotContext) -> None:
         await answer(update, ctx, "button_unknown", admin.language)
         return
     user_id = int(match["user"])
+    if user_id == admin.telegram_user_id and admin.role != Role.SUPERADMIN:
+        # An admin's own move (or identity) is another admin's decision, or HR's top.
+        await record_refusal(update, ctx, "registration_review", {"refused": "own request"})
+        await answer(update, ctx, "hr_own_request", admin.language)
+        return
     draft = await accounts.draft(ctx.db, telegram_user_id=user_id)
     if draft is None or draft.step != "pending" or draft.requested_at is None:
         await answer(update, ctx, "hr_decided", admin.language)

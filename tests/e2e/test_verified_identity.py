@@ -317,3 +317,36 @@ async def test_without_the_list_registration_is_as_before(bot, sandbox, kediri) 
     await user.press(await expect(user, "Periksa data Anda"), "✅ Simpan")
     await expect(user, "Selamat bergabung")
     assert [m.nip for m in members(kediri)] == [BUDI_NIP]
+
+
+async def test_an_admin_cannot_approve_their_own_move(bot, sandbox, kediri) -> None:  # type: ignore[no-untyped-def]
+    load_list(kediri)
+    hr = sandbox.user("Admin BKPSDM")
+    await make_admin(kediri, hr)
+    user = sandbox.user("Budi")
+    await to_nip(user, "Budi Santoso")
+    await user.send(BUDI_NIP)
+    await user.press(await expect(user, "Periksa data Anda"), "✅ Simpan")
+    await expect(user, "Selamat bergabung")
+
+    def promote(*, session) -> None:  # type: ignore[no-untyped-def]
+        budi = session.exec(select(Member).where(Member.telegram_user_id == user.id)).one()
+        budi.role = Role.ADMIN
+        session.add(budi)
+
+    kediri.run_sync(promote)
+    await user.send("/ubah_unit")
+    await expect(user, "Unit Anda sekarang")
+    await user.send("bandar lor")
+    await user.press(await expect(user, "Hasil pencarian"), "Kelurahan Bandar Lor")
+    await user.press(await expect(user, "perlu persetujuan"), "🙋 Minta persetujuan HR")
+    own = await expect(user, "ingin pindah ke unit kerja")  # Budi is an admin: he is told too
+    notice = await sandbox.wait_callback_answer(await user.press(own, "✅ Setujui"))
+    assert "Permintaan Anda sendiri" in notice["text"]
+    [budi] = [m for m in members(kediri) if m.telegram_user_id == user.id]
+    assert budi.unit_id == unit_id(kediri, "PKM-SUKORAME")
+    assert draft(kediri, user.id).step == "pending"  # type: ignore[union-attr]
+    await hr.press(await expect(hr, "ingin pindah ke unit kerja"), "✅ Setujui")
+    await expect(user, "Unit kerja Anda sekarang")
+    [budi] = [m for m in members(kediri) if m.telegram_user_id == user.id]
+    assert budi.unit_id == unit_id(kediri, "KEL-BANDAR-LOR")
