@@ -55,9 +55,10 @@ class VoteJournal:
         self._file: IO[str] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vote-journal")
         self._next = 1
-        self._open: set[int] = set()  # entries written and not yet done (journal thread)
-        # Votes kept and not yet committed, by entry (event loop): the sink waits for room.
-        self._counts: dict[int, int] = {}
+        # Entries written and not yet done, with their number of votes: the sink waits for
+        # room, and the file is emptied when none is left.
+        self._open: dict[int, int] = {}
+        self.waiting = 0  # votes kept and not yet committed
         self._room = asyncio.Event()
         self._room.set()
         self.limit = MAX_WAITING_VOTES
@@ -93,21 +94,18 @@ class VoteJournal:
             self._next = max(self._next, number + 1)
         self._file = handle
         handle.seek(0, os.SEEK_END)
-        self._open = set(entries)
         return sorted(entries.values(), key=lambda e: e.number)
 
     def _append(self, number: int, received: datetime, votes: list[dict[str, Any]]) -> None:
         assert self._file is not None
-        self._open.add(number)
         line = json.dumps({"n": number, "at": received.isoformat(), "votes": votes})
         self._file.write(line + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
 
-    def _done(self, number: int) -> None:
+    def _done(self, number: int, last: bool) -> None:
         assert self._file is not None
-        self._open.discard(number)
-        if not self._open and self._file.tell() > COMPACT_AT:
+        if last and self._file.tell() > COMPACT_AT:
             self._file.truncate(0)
             self._file.seek(0)
             return
@@ -128,10 +126,13 @@ class VoteJournal:
 
     async def open(self) -> list[Entry]:
         """Lock the journal; returns the entries left from an earlier run, oldest first."""
-        left = await self._run(self._open_file)
+        left: list[Entry] = await self._run(self._open_file)
+        for entry in left:
+            self._open[entry.number] = len(entry.votes)
+            self.waiting += len(entry.votes)
         if left:
             log.warning("vote journal: %d entries from before a stop are recorded again", len(left))
-        return left  # type: ignore[no-any-return]
+        return left
 
     async def keep(self, received: datetime, votes: list[dict[str, Any]]) -> int:
         """Write votes and flush them to disk, once there is room; returns the entry's
@@ -140,22 +141,18 @@ class VoteJournal:
             await self._room.wait()
         number = self._next
         self._next += 1
-        self._counts[number] = len(votes)
+        self._open[number] = len(votes)
+        self.waiting += len(votes)
         if self.waiting >= self.limit:
             self._room.clear()
         await self._run(self._append, number, received, votes)
         return number
 
     async def done(self, number: int) -> None:
-        self._counts.pop(number, None)
+        self.waiting -= self._open.pop(number, 0)
         if self.waiting < self.limit:
             self._room.set()
-        await self._run(self._done, number)
-
-    @property
-    def waiting(self) -> int:
-        """Votes kept and not yet committed."""
-        return sum(self._counts.values())
+        await self._run(self._done, number, not self._open)
 
     async def close(self) -> None:
         await self._run(self._close)
