@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from db.tenancy import ensure_schema
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -18,6 +20,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    ensure_schema(url)  # another instansi's, on PostgreSQL (db/tenancy.py)
     command.upgrade(alembic_config(url), revision)
 
 

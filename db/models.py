@@ -652,6 +652,40 @@ class UnitHead(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Instansi(SQLModel, table=True):
+    """An instansi served by this deployment besides the default one (README "Many
+    instansi"). Kept in the default instansi's database only; its own data lives in a
+    schema or file of its own (db/tenancy.py)."""
+
+    __tablename__ = "instansi"
+
+    code: str = Field(sa_column=Column(String(30), primary_key=True))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    data_controller: str = Field(sa_column=Column(String(100), nullable=False))
+    # The bot's id (the token's first part) is not secret; the token is kept encrypted.
+    bot_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    token_cipher: str = Field(sa_column=Column(String(400), nullable=False))
+    superadmin_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Settings of its own (time zone default, limits), over the deployment's.
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    disabled: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Lease(SQLModel, table=True):
+    """Who runs what, among the worker processes on one PostgreSQL: `bot:<code>` is held by
+    the worker that runs that instansi's bot, `worker:<id>` by a worker while it lives. The
+    expiry is the database's clock, so workers need not agree on theirs."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(sa_column=Column(String(80), primary_key=True))
+    holder: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    expires_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """A model's Core table (SQLModel declares no `__table__` a type checker can see)."""
     return cast(Table, inspect_model(model).local_table)

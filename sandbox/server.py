@@ -212,11 +212,13 @@ class Sandbox:
         username: str | None = None,
         language_code: str | None = None,
         last_name: str | None = None,
+        bot_token: str | None = None,
     ) -> SimUser:
-        """A new simulated user; "Budi Santoso" becomes first_name Budi, last_name Santoso."""
+        """A new simulated user; "Budi Santoso" becomes first_name Budi, last_name Santoso.
+        `bot_token`: the bot they talk to, when not the primary one."""
         first, _, rest = name.strip().partition(" ")
         person = self.world.new_user(first, last_name or rest or None, username, language_code)
-        user = SimUser(self.world, person)
+        user = SimUser(self.world, person, bot_token)
         self.users[person.id] = user
         return user
 

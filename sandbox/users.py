@@ -195,12 +195,14 @@ def _ref(message: MessageRef, default_chat: int) -> tuple[int, int]:
 
 
 class SimUser(_ChatObserver):
-    """A person using Telegram; talks to the sandbox's primary bot."""
+    """A person using Telegram; talks to the sandbox's primary bot, or to the bot whose token
+    it was made with (a deployment of several bots, one per instansi)."""
 
-    def __init__(self, world: World, person: Person) -> None:
+    def __init__(self, world: World, person: Person, bot_token: str | None = None) -> None:
         self._world = world
         self.person = person
         self._cursor = 0
+        self._bot_token = bot_token
 
     def __repr__(self) -> str:
         return f"SimUser({self.person.full_name!r}, id={self.id})"
@@ -235,6 +237,8 @@ class SimUser(_ChatObserver):
 
     @property
     def bot(self) -> BotState:
+        if self._bot_token is not None:
+            return self._world.bot(self._bot_token)
         return self._world.primary
 
     def _chat(self) -> Chat:
@@ -573,9 +577,11 @@ class SimGroup(_ChatObserver):
         _announce_member(self._world, chat, self._actor(None), old, member.to_json())
         await asyncio.sleep(0)
 
-    async def add_bot(self, *, admin: bool = False, by: SimUser | None = None) -> None:
+    async def add_bot(
+        self, *, admin: bool = False, by: SimUser | None = None, token: str | None = None
+    ) -> None:
         chat = self._chat()
-        bot = self._world.primary
+        bot = self._world.bot(token) if token else self._world.primary
         member = chat.members.get(bot.id)
         if member is not None and member.present:
             raise SimulationError("the bot is already in the group")

@@ -66,6 +66,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--opd", metavar="CODE", help="one OPD by its roster code")
     report.add_argument("--lang", choices=["id", "en"], default="id")
     report.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.xlsx")
+    for each in (units_import, staff_import, content_import, content_export, report):
+        each.add_argument(
+            "--instansi", metavar="CODE", help="another instansi than the default (its code)"
+        )
+
+    instansi = sub.add_parser("instansi", help="the instansi this deployment serves")
+    instansi_sub = instansi.add_subparsers(dest="action", required=True)
+    add = instansi_sub.add_parser(
+        "add", help="add an instansi; its bot token is read from standard input"
+    )
+    add.add_argument("code", help="short code: a-z, 0-9 and _, e.g. kab_blitar")
+    add.add_argument("--name", required=True, help='e.g. "Pemerintah Kabupaten Blitar"')
+    add.add_argument("--controller", help="the data controller (UU PDP); default: the name")
+    add.add_argument("--superadmin", type=int, action="append", default=[], metavar="TELEGRAM_ID")
+    add.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    instansi_sub.add_parser("list", help="every instansi, the default first")
+    for action in ("disable", "enable"):
+        each = instansi_sub.add_parser(action, help=f"{action} an instansi's bot")
+        each.add_argument("code")
+    instansi_sub.add_parser("key", help="print a new INSTANSI_KEY")
 
     args = parser.parse_args(argv)
     configure_logging()
@@ -73,8 +93,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "content" and args.action == "check":
             return _content_check()
+        if command == "instansi" and args.action == "key":
+            from bot.app.tenants import new_key
+
+            print(new_key())
+            return 0
         settings = load_settings()
         configure_logging(settings.log_level)
+        if command == "instansi":
+            from bot.app.instansi_cli import instansi_main
+
+            return instansi_main(settings, args)
+        if getattr(args, "instansi", None):
+            settings = _instansi_settings(settings, args.instansi)
         if command == "health":
             from datetime import timedelta
 
@@ -106,6 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InvalidContent, JournalLocked) as exc:
         print(f"berakhlak: refusing to start: {exc}", file=sys.stderr)
         return 1
+
+
+def _instansi_settings(settings: Settings, code: str) -> Settings:
+    from bot.app.tenants import find
+    from db.engine import Database
+
+    prepare(settings)
+    registry = Database(settings.database_url, workers=1)
+    try:
+        return find(settings, registry, code)
+    finally:
+        registry.close()
 
 
 def _db_upgrade(settings: Settings) -> int:
@@ -274,34 +317,68 @@ def _employees_import(settings: Settings, file: Path) -> int:
 
 
 def _run(settings: Settings) -> int:
+    from bot.app.tenants import load_tenants
+    from db.engine import Database
+
+    # The default instansi's database holds the registry of the others: ready it first.
+    prepare(settings)
+    registry = Database(settings.database_url, workers=1)
+    try:
+        tenants = load_tenants(settings, registry)
+    finally:
+        registry.close()
+    if not tenants:
+        raise ConfigError(
+            "Setting TELEGRAM_BOT_TOKEN: required to run (try `make demo` without one)"
+        )
+    if settings.update_mode == "webhook":
+        if len(tenants) > 1 or not tenants[0].default:
+            raise ConfigError(
+                'Setting UPDATE_MODE: several instansi run in polling mode (README "Many instansi")'
+            )
+        return _run_webhook(settings)
+    if settings.telegram_bot_token is not None and not _wait_for_telegram(settings):
+        return 1
+    asyncio.run(_serve(settings))
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    import signal
+
+    from bot.app.workers import Worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    # One process on SQLite; on PostgreSQL any number, sharing the bots by leases.
+    worker = Worker(settings, leases=settings.sqlite_path() is None)
+    await worker.serve(stop)
+
+
+def _run_webhook(settings: Settings) -> int:
     from bot.app.webhook import cap_request_bodies
     from bot.app.wiring import ALLOWED_UPDATES, build_application
     from db.engine import Database
 
-    if settings.telegram_bot_token is None:
-        raise ConfigError(
-            "Setting TELEGRAM_BOT_TOKEN: required to run (try `make demo` without one)"
-        )
-    prepared = prepare(settings)
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
     if not _wait_for_telegram(settings):
         return 1
+    prepared = prepare(settings)
     database = Database(settings.database_url)
     app = build_application(prepared, database)
     try:
-        if settings.update_mode == "webhook":
-            assert settings.webhook_url is not None and settings.webhook_secret is not None
-            cap_request_bodies(settings.webhook_max_body)
-            app.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=_webhook_path(settings.webhook_url),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
-                bootstrap_retries=BOOTSTRAP_RETRIES,
-            )
-        else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
+        cap_request_bodies(settings.webhook_max_body)
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=_webhook_path(settings.webhook_url),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=BOOTSTRAP_RETRIES,
+        )
     finally:
         database.close()
     return 0

@@ -213,21 +213,42 @@ async def _post_init(app: BotApp) -> None:
     sys.setswitchinterval(0.001)
 
 
-@asynccontextmanager
-async def polling(app: BotApp) -> AsyncIterator[BotApp]:
-    """Run an application inside the caller's event loop (the demo, tests): what
-    `run_polling` does, without taking over the loop."""
+async def start_polling(app: BotApp, *, long_poll: int = 1) -> None:
+    """What `run_polling` does before it waits, without taking over the event loop; a
+    getUpdates that fails at first (Telegram not reachable yet) is tried again."""
     await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
     try:
-        yield app
-    finally:
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=long_poll,
+            allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=-1,
+        )
+    except BaseException:
+        await stop_polling(app)
+        raise
+
+
+async def stop_polling(app: BotApp) -> None:
+    """What `run_polling` does after a stop signal: updates first, then the services."""
+    if app.updater is not None and app.updater.running:
         await app.updater.stop()
+    if app.running:
         await app.stop()
         if app.post_stop:
             await app.post_stop(app)
-        await app.shutdown()
+    await app.shutdown()
+
+
+@asynccontextmanager
+async def polling(app: BotApp) -> AsyncIterator[BotApp]:
+    """Run an application inside the caller's event loop (the demo, tests)."""
+    await start_polling(app)
+    try:
+        yield app
+    finally:
+        await stop_polling(app)

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura")
 DEFAULT_DATABASE_URL = "sqlite:///data/berakhlak.sqlite3"
+# An instansi's code names its PostgreSQL schema or SQLite file: short, lower case, no dots.
+INSTANSI_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
 
 
 class ConfigError(Exception):
@@ -93,6 +95,10 @@ class Settings(BaseSettings):
     # Privacy (UU 27/2022): who controls the data, named in the consent text, and how long
     # each kind is kept before the daily retention job removes it.
     instansi_name: str = Field(default="Pemerintah Kota Kediri", min_length=1, max_length=100)
+    # Many instansi (README "Many instansi"): the code of the one this .env describes, and
+    # the key that encrypts the other instansi's bot tokens in the database.
+    instansi_code: str = Field(default="utama", pattern=INSTANSI_CODE_RE.pattern)
+    instansi_key: SecretStr | None = None
     data_controller: str = Field(default="BKPSDM Kota Kediri", min_length=1, max_length=100)
     retention_answers_days: int = Field(default=730, ge=30, le=36500)
     retention_audit_days: int = Field(default=1825, ge=30, le=36500)
