@@ -111,8 +111,9 @@ def fresh_database(url: str) -> Database:
     return Database(url)
 
 
-def add_members(db: Database, count: int) -> int:
-    """One unit and `count` members whose chats are the sandbox's first users."""
+def add_members(db: Database, count: int, *, first: int = FIRST_USER_ID) -> int:
+    """One unit and `count` members whose chats are the sandbox's users from `first` on
+    (its first users by default)."""
     now = datetime.now(UTC)
     with db.engine.begin() as conn:
         unit_id = conn.execute(
@@ -131,8 +132,8 @@ def add_members(db: Database, count: int) -> int:
             insert(Member),
             [
                 {
-                    "telegram_user_id": FIRST_USER_ID + i,
-                    "chat_id": FIRST_USER_ID + i,
+                    "telegram_user_id": first + i,
+                    "chat_id": first + i,
                     "full_name": f"Anggota {i}",
                     "unit_id": unit_id,
                     "role": "member",

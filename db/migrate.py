@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,9 @@ from alembic.config import Config
 from db.tenancy import ensure_schema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic keeps the running migration in module globals (`alembic.context`, `alembic.op`):
+# two threads migrating two instansi at once would mix them up.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(url: str) -> Config:
@@ -21,7 +25,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     ensure_schema(url)  # another instansi's, on PostgreSQL (db/tenancy.py)
-    command.upgrade(alembic_config(url), revision)
+    with _ONE_AT_A_TIME:
+        command.upgrade(alembic_config(url), revision)
 
 
 def revision(url: str, message: str) -> None:

@@ -70,6 +70,7 @@ class Worker:
         self._build = build or _build
         self._registry = Database(base.database_url, workers=1)
         self._retry_at: dict[str, float] = {}
+        self._counted = False
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; then every bot stops as `run_polling` would stop it."""
@@ -108,15 +109,24 @@ class Worker:
             if self.leases and code in tenants:
                 await self._registry.run(leases.release, worker=self.name, codes=[code])
         now = asyncio.get_running_loop().time()
-        for code in sorted(wanted - set(self.running)):
-            if code in tenants and self._retry_at.get(code, 0.0) <= now:
-                await self._start(tenants[code])
+        due = [
+            tenants[code]
+            for code in sorted(wanted - set(self.running))
+            if code in tenants and self._retry_at.get(code, 0.0) <= now
+        ]
+        # Side by side: a worker taking over ten bots has them all up in one start's time.
+        await asyncio.gather(*(self._start(tenant) for tenant in due))
 
     async def _share(self, codes: list[str]) -> set[str]:
         db = self._registry
         live = await db.run(leases.beat, worker=self.name, ttl=LEASE_TTL)
         held = await db.run(leases.renew, worker=self.name, ttl=LEASE_TTL)
         held &= set(codes)
+        if not self._counted:
+            # The first round only says "I am here": workers started together then see
+            # each other before taking, and share the bots at once instead of handing over.
+            self._counted = True
+            return held
         share = math.ceil(len(codes) / max(live, 1))
         if len(held) < share:
             free = [c for c in codes if c not in held]
