@@ -333,9 +333,15 @@ def run_workers(
                     process.kill()
         for log in sorted(folder.glob("worker*.log")):
             # What went wrong in a worker (a bot that did not start, a lost database).
-            for line in log.read_text("utf-8", "replace").splitlines():
+            lines = log.read_text("utf-8", "replace").splitlines()
+            for number, line in enumerate(lines):
                 if " ERROR " in line or "Traceback" in line:
-                    print(f"{log.name}: {line[:300]}")
+                    # The error and, for a traceback, where it ends (its last lines).
+                    end = number + 1
+                    while end < len(lines) and lines[end].startswith((" ", "Traceback")):
+                        end += 1
+                    for shown in [line, *lines[max(number + 1, end - 3) : end + 1]]:
+                        print(f"{log.name}: {shown[:300]}")
         per_bot = figures["per_bot"]
         rates = [per_bot[str(n)]["per_s"] for n in range(bots)]
         first = min(per_bot[str(n)]["first"] or 0 for n in range(bots))

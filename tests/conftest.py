@@ -81,6 +81,15 @@ def database_url(migrated_template: str, tmp_path: Path) -> str:
             names = ", ".join(f'"{t}"' for t in tables)
             if names:
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # Other instansi's schemas (db/tenancy.py) a test made.
+            for schema in (
+                conn.execute(
+                    text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'instansi\\_%'")
+                )
+                .scalars()
+                .all()
+            ):
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         db.close()
         return migrated_template
     path = tmp_path / "test.sqlite3"

@@ -8,6 +8,7 @@ import asyncio
 import time
 
 import pytest
+from sqlmodel import select
 
 from db.engine import Database
 from db.queries import leases
@@ -54,3 +55,57 @@ async def test_two_workers_taking_at_once_never_take_the_same_bot(pg: Database) 
     )
     every = [code for codes in taken for code in codes]
     assert sorted(every) == BOTS  # each bot once, whoever won it
+
+
+async def test_in_webhook_mode_a_second_worker_stands_by_until_the_first_lets_go(
+    pg: Database, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.app.workers import WebhookLease
+
+    first, second = WebhookLease(settings), WebhookLease(settings)
+    await asyncio.to_thread(first.acquire)
+    waiting = asyncio.create_task(asyncio.to_thread(second.acquire))
+    await asyncio.sleep(4)
+    assert not waiting.done()  # a standby: it neither listens nor sends
+    assert pg.run_sync(leases.holders) == {"utama": first.name}
+
+    class App:
+        stopped = False
+
+        def stop_running(self) -> None:
+            self.stopped = True
+
+    app = App()
+    await first.renew(app)  # type: ignore[arg-type]
+    assert not app.stopped
+    first.release()  # a clean stop; a killed worker's lease expires instead
+    async with asyncio.timeout(10):
+        await waiting
+    assert pg.run_sync(leases.holders) == {"utama": second.name}
+    # Were the first only paused, its next renewal finds the lease gone, and it stops.
+    paused = WebhookLease(settings)
+    paused.name = first.name
+    await paused.renew(app)  # type: ignore[arg-type]
+    assert app.stopped
+    paused.release()
+    second.release()
+
+
+async def test_workers_starting_together_prepare_a_database_once(pg: Database, settings) -> None:  # type: ignore[no-untyped-def]
+    """Two workers start at the same moment on an instansi nobody has prepared: one
+    migrates and loads the bank while the other waits, instead of both inserting it."""
+    from bot.app.startup import prepare
+    from db.models import QuestionRow
+    from db.tenancy import tenant_url
+
+    fresh = settings.model_copy(update={"database_url": tenant_url(pg.url, "kab_serentak")})
+    first, second = await asyncio.gather(
+        asyncio.to_thread(prepare, fresh), asyncio.to_thread(prepare, fresh)
+    )
+    assert {first.bank.added, second.bank.added} == {0, len(first.content.questions)}
+    tenant = Database(fresh.database_url, workers=1)
+    try:
+        rows = tenant.run_sync(lambda session: len(session.exec(select(QuestionRow)).all()))
+    finally:
+        tenant.close()
+    assert rows == len(first.content.questions)

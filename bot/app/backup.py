@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from bot.core.config import Settings
+from db.tenancy import schema_of
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"  # pg_dump's custom format (-Fc)
@@ -170,14 +171,18 @@ def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
 
 
 def _pg_backup(database_url: str, target: Path) -> None:
-    _pg_tool("pg_dump", database_url, ["--format=custom", f"--file={target}"])
+    # The default instansi's backup holds the whole database, every instansi's schema with
+    # it; another instansi's (`--instansi`) holds its own schema only.
+    schema = schema_of(database_url)
+    only = [f"--schema={schema}"] if schema else []
+    _pg_tool("pg_dump", database_url, ["--format=custom", f"--file={target}", *only])
     # Read the archive's table of contents back: a dump pg_restore cannot list is no backup.
     _pg_contents(target)
 
 
 def _pg_restore(database_url: str, file: Path) -> str:
     contents = _pg_contents(file)
-    if "TABLE DATA public alembic_version" not in contents:
+    if f"TABLE DATA {schema_of(database_url) or 'public'} alembic_version" not in contents:
         raise BackupError(f"{file} is a pg_dump archive but not a backup of this bot")
     # One transaction: a restore that fails half way leaves the database as it was.
     # --no-owner and --no-privileges: the roles of the server it came from need not exist.

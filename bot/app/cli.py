@@ -66,7 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--opd", metavar="CODE", help="one OPD by its roster code")
     report.add_argument("--lang", choices=["id", "en"], default="id")
     report.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.xlsx")
-    for each in (units_import, staff_import, content_import, content_export, report):
+    for each in (
+        units_import,
+        staff_import,
+        content_import,
+        content_export,
+        report,
+        backup,
+        restore,
+    ):
         each.add_argument(
             "--instansi", metavar="CODE", help="another instansi than the default (its code)"
         )
@@ -215,7 +223,7 @@ def _content_transfer(settings: Settings, action: str, file: Path) -> int:
 
 def _report(settings: Settings, code: str, opd_code: str | None, lang: str, out: Path) -> int:
     from bot.core.calendar import Clock
-    from bot.core.render import default_renderer
+    from bot.core.render import renderer_for
     from bot.reports.figures import parse_period
     from bot.reports.service import make_report
     from db.engine import Database
@@ -238,7 +246,7 @@ def _report(settings: Settings, code: str, opd_code: str | None, lang: str, out:
             make_report(
                 database,
                 content=content,
-                renderer=default_renderer(),
+                renderer=renderer_for(settings.instansi_name),
                 period=period,
                 opd_id=opd.id if opd else None,
                 opd_code=opd_code,
@@ -360,14 +368,27 @@ async def _serve(settings: Settings) -> None:
 def _run_webhook(settings: Settings) -> int:
     from bot.app.webhook import cap_request_bodies
     from bot.app.wiring import ALLOWED_UPDATES, build_application
+    from bot.app.workers import RENEW_EVERY, WebhookLease
+    from bot.core.deps import BotContext
     from db.engine import Database
 
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     if not _wait_for_telegram(settings):
         return 1
+    # On PostgreSQL a second worker is a standby until the first one's lease expires.
+    lease = WebhookLease(settings) if settings.sqlite_path() is None else None
+    if lease is not None:
+        lease.acquire()
     prepared = prepare(settings)
     database = Database(settings.database_url)
     app = build_application(prepared, database)
+    if lease is not None and app.job_queue is not None:
+        held = lease
+
+        async def renew(_: BotContext) -> None:
+            await held.renew(app)
+
+        app.job_queue.run_repeating(renew, RENEW_EVERY, first=RENEW_EVERY, name="lease")
     try:
         cap_request_bodies(settings.webhook_max_body)
         app.run_webhook(
@@ -381,6 +402,8 @@ def _run_webhook(settings: Settings) -> int:
         )
     finally:
         database.close()
+        if lease is not None:
+            lease.release()
     return 0
 
 

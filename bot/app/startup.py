@@ -13,7 +13,7 @@ from bot.core.config import Settings
 from content.check import check_all
 from content.loader import Content
 from db.engine import Database
-from db.migrate import upgrade
+from db.migrate import exclusive, upgrade
 from db.queries.content import SyncResult, sync_bank
 from db.queries.members import RoleChange, sync_superadmins
 
@@ -60,13 +60,15 @@ def prepare(settings: Settings) -> Prepared:
     Blocking: call it before the event loop starts, or through `asyncio.to_thread`.
     Holidays are read from the checked content into the calendar, not stored."""
     content = checked_content()
-    upgrade(settings.database_url)
-    db = Database(settings.database_url, workers=1)
-    try:
-        bank = db.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
-        roles = db.run_sync(sync_superadmins, superadmin_ids=settings.superadmin_ids)
-    finally:
-        db.close()
+    # Several workers may start at once on one PostgreSQL: one prepares, the others wait.
+    with exclusive(settings.database_url):
+        upgrade(settings.database_url)
+        db = Database(settings.database_url, workers=1)
+        try:
+            bank = db.run_sync(sync_bank, questions=content.questions, prompts=content.prompts)
+            roles = db.run_sync(sync_superadmins, superadmin_ids=settings.superadmin_ids)
+        finally:
+            db.close()
     log.info(
         "content synced: %s added, %s updated, %s retired", bank.added, bank.updated, bank.retired
     )

@@ -22,7 +22,7 @@ from bot.app.votes import CommitFirstQueue, VoteSplittingRequest
 from bot.core.calendar import Clock
 from bot.core.deps import BotApp, BotContext, BotData, BotJobQueue, ChatData, Deps, UserData
 from bot.core.limits import Limits
-from bot.core.render import Renderer, default_renderer
+from bot.core.render import Renderer, renderer_for
 from bot.delivery.broadcasts import limits_from
 from bot.delivery.pacer import Pacer
 from bot.delivery.replies import PoliteRateLimiter
@@ -81,7 +81,7 @@ def build_application(
     deps = Deps(
         settings=settings,
         db=db,
-        renderer=renderer or _renderer_for(settings.instansi_name),
+        renderer=renderer or renderer_for(settings.instansi_name),
         rules=rules,
         pacer=Pacer(limits_from(settings)),
         answers=AnswerBatcher(db, rules, scorekeeper),
@@ -161,12 +161,6 @@ def build_application(
     messages.register(app)
     app.add_error_handler(errors.on_error)
     return app
-
-
-def _renderer_for(instansi: str) -> Renderer:
-    """The shared, compiled renderer when the instansi is the default; its own otherwise."""
-    shared = default_renderer()
-    return shared if shared.env.globals["instansi"] == instansi else Renderer(instansi=instansi)
 
 
 async def _post_init(app: BotApp) -> None:

@@ -182,3 +182,46 @@ async def _build(tenant: Tenant) -> tuple[BotApp, Database]:
     prepared = await asyncio.to_thread(prepare, tenant.settings)
     db = Database(tenant.settings.database_url)
     return build_application(prepared, db), db
+
+
+class WebhookLease:
+    """Webhook mode on PostgreSQL: one instansi's bot, behind a reverse proxy that sends each
+    update to whichever worker answers. Only the lease holder listens (and runs the
+    programme and the outbox); the others wait as standbys and take over when it dies."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.code = settings.instansi_code
+        self.name = worker_id()
+        self._registry = Database(settings.database_url, workers=1)
+
+    def acquire(self) -> None:
+        """Blocking, before the event loop starts: wait until this worker holds the bot."""
+        db, waited = self._registry, False
+        while True:
+            db.run_sync(leases.beat, worker=self.name, ttl=LEASE_TTL)
+            if db.run_sync(leases.take, worker=self.name, codes=[self.code], most=1, ttl=LEASE_TTL):
+                return
+            if not waited:
+                log.info("instansi %s is served by another worker; standing by", self.code)
+                waited = True
+            # Not time.sleep: it fails under libfaketime (see bot/app/cli.py).
+            asyncio.run(asyncio.sleep(RENEW_EVERY))
+
+    async def renew(self, app: BotApp) -> None:
+        """A repeating job: keep the lease; stop serving at once if it was lost."""
+        try:
+            held = await self._registry.run(leases.renew, worker=self.name, ttl=LEASE_TTL)
+            await self._registry.run(leases.beat, worker=self.name, ttl=LEASE_TTL)
+        except Exception as error:
+            if unavailable(error) is None:
+                raise
+            return  # nobody else can take it while the database is away from us all
+        if self.code not in held:
+            log.error("instansi %s: lease lost to another worker; stopping", self.code)
+            app.stop_running()
+
+    def release(self) -> None:
+        try:
+            self._registry.run_sync(leases.release, worker=self.name)
+        finally:
+            self._registry.close()

@@ -118,6 +118,12 @@ def default_renderer() -> Renderer:
     return Renderer()
 
 
+def renderer_for(instansi: str) -> Renderer:
+    """The shared, compiled renderer when the instansi is the default; its own otherwise."""
+    shared = default_renderer()
+    return shared if shared.env.globals["instansi"] == instansi else Renderer(instansi=instansi)
+
+
 def mask_nip(nip: str | None) -> str:
     """`1986********0001`: enough to recognise one's own number, not to read a birth date."""
     if not nip:

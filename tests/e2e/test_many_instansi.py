@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from pydantic import SecretStr
-from sqlalchemy import text
 from sqlmodel import select
 
 from bot.app.cli import main
@@ -47,19 +47,6 @@ units:
 DEDI = Registrant("Dedi Kurniawan", "perizinan", "Bidang Pelayanan Perizinan")
 
 
-def drop_tenant_schemas(url: str) -> None:
-    if url.startswith("sqlite"):
-        return
-    database = Database(url, workers=1)
-    with database.engine.begin() as conn:
-        schemas = conn.execute(
-            text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'instansi\\_%'")
-        ).scalars()
-        for schema in list(schemas):
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    database.close()
-
-
 @pytest.fixture
 def deployment(
     settings: Settings, kediri: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -77,9 +64,7 @@ def deployment(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
-    drop_tenant_schemas(settings.database_url)
     yield settings.model_copy(update={"instansi_key": SecretStr(key)})
-    drop_tenant_schemas(settings.database_url)
 
 
 def cli(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
@@ -226,6 +211,31 @@ async def _two_bots_side_by_side(
             )
             == []
         )
+
+        # Its board ranks its own units; its report covers its own people.
+        await dedi.send("Hari ini saya melayani pemohon izin dengan tuntas.")
+        await expect(dedi, "refleksi Anda")
+        await dedi.send("/peringkat bulan")
+        board = await dedi.next_message(timeout=20)
+        caption = board.caption or ""
+        assert "Bidang Pelayanan Perizinan" in caption
+        assert "Sukorame" not in caption and "Dinas Kesehatan" not in caption
+        out = Path.cwd() / "laporan.xlsx"
+        assert (
+            await asyncio.to_thread(
+                main, ["report", "--period", "2026-12", "--out", str(out), "--instansi", CODE]
+            )
+            == 0
+        )
+        cells = " ".join(
+            str(cell)
+            for sheet in load_workbook(out, read_only=True).worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if cell is not None
+        )
+        assert "Perizinan" in cells and "Pemerintah Kabupaten Contoh" in cells
+        assert "Sukorame" not in cells and "Kediri" not in cells
 
         # The audit of each holds its own people's actions only.
         def actors(db: Database) -> set[int]:
