@@ -21,9 +21,17 @@ from sandbox.users import SimUser
 from tests.utils import eventually
 
 
-async def enrol(sandbox, db: Database, name: str, unit_id: int, role: str = Role.MEMBER) -> SimUser:
-    """A member who has started the bot (Telegram only delivers to those)."""
-    user = sandbox.user(name)
+async def enrol(
+    sandbox,
+    db: Database,
+    name: str,
+    unit_id: int,
+    role: str = Role.MEMBER,
+    bot_token: str | None = None,
+) -> SimUser:  # type: ignore[no-untyped-def]
+    """A member who has started the bot (Telegram only delivers to those); `bot_token`: the
+    bot of another instansi than the default."""
+    user = sandbox.user(name, bot_token=bot_token)
     db.run_sync(
         create_member,
         telegram_user_id=user.id,

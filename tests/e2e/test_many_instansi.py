@@ -10,7 +10,6 @@ import asyncio
 import io
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,11 +24,10 @@ from bot.core.config import Settings
 from bot.core.deps import BotApp
 from db.engine import Database
 from db.models import AuditLog, Broadcast, Instansi, Member, Role, Unit
-from db.queries.members import create_member
 from db.queries.units import list_children, list_opd
 from db.tenancy import tenant_url
 from sandbox.simulation import Registrant, begin, expect, register
-from sandbox.users import SimUser
+from tests.e2e.test_broadcast import enrol
 from tests.utils import build, eventually
 
 SECOND_TOKEN = "7000000002:AAHsandbox-second-bot_0123456789abcdef"
@@ -70,26 +68,6 @@ def deployment(
 def cli(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     return main(list(args))
-
-
-async def enrol(
-    sandbox, db: Database, name: str, unit_id: int, role: str, token: str | None = None
-) -> SimUser:  # type: ignore[no-untyped-def]
-    user = sandbox.user(name, bot_token=token)
-    db.run_sync(
-        create_member,
-        telegram_user_id=user.id,
-        chat_id=user.chat_id,
-        full_name=name,
-        unit_id=unit_id,
-        nip=None,
-        language="id",
-        consent_at=datetime(2026, 12, 1, tzinfo=UTC),
-        role=role,
-    )
-    await user.send("/profil")
-    await expect(user, "Profil Anda")
-    return user
 
 
 def names(db: Database) -> set[str]:
@@ -162,7 +140,7 @@ async def _two_bots_side_by_side(
             for u in contoh.run_sync(lambda session: list(session.exec(select(Unit)).all()))
             if u.code == "DPMPTSP-IZIN"
         ]
-        ayu = await enrol(sandbox, contoh, "Ayu Lestari", unit_id, Role.ADMIN, second)
+        ayu = await enrol(sandbox, contoh, "Ayu Lestari", unit_id, Role.ADMIN, bot_token=second)
         assert names(kediri) == {"Hadi Kediri", "Budi Santoso"}
         assert names(contoh) == {"Dedi Kurniawan", "Ayu Lestari"}
         # A unit or a colleague of the other instansi is not found.

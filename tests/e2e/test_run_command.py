@@ -67,6 +67,16 @@ def write_env(folder: Path, **values: str) -> None:
     (folder / ".env").write_text("\n".join(lines) + "\n", "utf-8")
 
 
+async def import_roster(folder: Path) -> None:
+    """`berakhlak units import` of the shipped Kota Kediri roster, as HR runs it first."""
+    (folder / "data").mkdir(exist_ok=True)
+    roster = await berakhlak(
+        folder, "units", "import", str(ROOT / "content/units/kota_kediri.yaml")
+    )
+    out, _ = await roster.communicate()
+    assert roster.returncode == 0, out.decode()
+
+
 async def berakhlak(folder: Path, *args: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
     return await asyncio.create_subprocess_exec(
@@ -93,12 +103,7 @@ async def running(
         SUPERADMIN_IDS=str(rina.id),
         LOG_LEVEL="DEBUG",
     )
-    (tmp_path / "data").mkdir(exist_ok=True)
-    roster = await berakhlak(
-        tmp_path, "units", "import", str(ROOT / "content/units/kota_kediri.yaml")
-    )
-    out, _ = await roster.communicate()
-    assert roster.returncode == 0, out.decode()
+    await import_roster(tmp_path)
     # Telegram unreachable for the first two tries: the bot waits instead of dying.
     sandbox.inject("getMe", drop=True, times=2)
     process = await berakhlak(tmp_path, "run")

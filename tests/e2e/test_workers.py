@@ -20,7 +20,7 @@ from db.queries import leases
 from db.queries.members import create_member
 from db.queries.units import list_children, list_opd
 from sandbox.simulation import expect
-from tests.e2e.test_run_command import ROOT, _fresh_postgres, berakhlak, write_env
+from tests.e2e.test_run_command import _fresh_postgres, berakhlak, import_roster, write_env
 from tests.utils import eventually
 
 AUDIENCE = 300
@@ -53,12 +53,7 @@ async def workers(
         LOG_LEVEL="INFO",
     )
     # Both workers share data/ (the vote journal), as compose's workers share a volume.
-    (tmp_path / "data").mkdir(exist_ok=True)
-    roster = await berakhlak(
-        tmp_path, "units", "import", str(ROOT / "content/units/kota_kediri.yaml")
-    )
-    out, _ = await roster.communicate()
-    assert roster.returncode == 0, out.decode()
+    await import_roster(tmp_path)
     started: list[asyncio.subprocess.Process] = []
     try:
         yield started
