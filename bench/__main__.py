@@ -12,6 +12,10 @@ BENCHES = [
     ["bench.flood"],
     ["bench.leaderboard", "--units", "300", "--members", "50000", "--answers", "5000000"],
     ["bench.quiz_answers", "5000"],
+    ["bench.reports"],
+    ["bench.ideas"],
+    # PostgreSQL only (BENCH_POSTGRES_URL): many instansi, one and two worker processes.
+    ["bench.instansi", "10", "3000"],
 ]
 
 if __name__ == "__main__":

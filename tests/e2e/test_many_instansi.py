@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from pydantic import SecretStr
+from pypdf import PdfReader
 from sqlmodel import select
 
 from bot.app.cli import main
@@ -212,8 +213,15 @@ async def _two_bots_side_by_side(
             for cell in row
             if cell is not None
         )
-        assert "Perizinan" in cells and "Pemerintah Kabupaten Contoh" in cells
-        assert "Sukorame" not in cells and "Kediri" not in cells
+        # Its two members and Dedi's reflection; Kediri's two members wrote none. (Units
+        # this small are counted, never named.)
+        assert "Anggota terdaftar 2 " in cells and "Refleksi ditulis 1 " in cells
+        assert "Sukorame" not in cells and "Kediri" not in cells and "Kesehatan" not in cells
+        pdf = Path.cwd() / "laporan.pdf"
+        args = ["report", "--period", "2026-12", "--out", str(pdf), "--instansi", CODE]
+        assert await asyncio.to_thread(main, args) == 0
+        title = PdfReader(pdf).pages[0].extract_text()
+        assert "Pemerintah Kabupaten Contoh" in title and "Kediri" not in title
 
         # The audit of each holds its own people's actions only.
         def actors(db: Database) -> set[int]:
