@@ -49,7 +49,6 @@ def exclusive(url: str) -> Iterator[None]:
     if not url.startswith("postgresql"):
         yield
         return
-    ensure_schema(url)
     crc = zlib.crc32((schema_of(url) or "public").encode())
     key = {"a": STARTUP_LOCK, "b": crc - 2**32 if crc >= 2**31 else crc}
     engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
@@ -57,6 +56,7 @@ def exclusive(url: str) -> Iterator[None]:
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), key)
             try:
+                ensure_schema(url)
                 yield
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
@@ -46,6 +47,8 @@ def ensure_schema(database_url: str) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except sa_exc.IntegrityError:
+        pass  # IF NOT EXISTS is no guard against another process creating it at this moment
     finally:
         engine.dispose()
 
