@@ -18,8 +18,9 @@ import math
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from bot.app.startup import prepare
 from bot.app.tenants import Tenant, load_tenants
@@ -71,6 +72,11 @@ class Worker:
         self._registry = Database(base.database_url, workers=1)
         self._retry_at: dict[str, float] = {}
         self._counted = False
+        # Starts and stops in progress: they run beside the rounds, so that a slow start
+        # (migrations, ten bots at once) or stop never keeps the leases from being renewed.
+        self._busy: dict[str, asyncio.Task[None]] = {}
+        self._failed: BaseException | None = None
+        self._wake = asyncio.Event()
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; then every bot stops as `run_polling` would stop it."""
@@ -86,8 +92,9 @@ class Worker:
                     # Telegram); the leases are renewed when the database is back.
                     log.warning("leases not renewed, the database is unavailable (%s)", cause)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RENEW_EVERY)
+                    await asyncio.wait_for(_first(stop, self._wake), RENEW_EVERY)
         finally:
+            await asyncio.gather(*self._busy.values(), return_exceptions=True)
             for code in list(self.running):
                 await self._stop(code)
             if self.leases:
@@ -98,24 +105,33 @@ class Worker:
             self._registry.close()
 
     async def tick(self) -> None:
+        if self._failed is not None:
+            raise self._failed  # what stops the process (another one runs on SQLite)
         found = await asyncio.to_thread(load_tenants, self.base, self._registry)
         tenants = {t.code: t for t in found}
         if not self.leases:
             wanted = set(tenants)
         else:
             wanted = await self._share(list(tenants))
-        for code in [c for c in self.running if c not in wanted]:
-            await self._stop(code)
-            if self.leases and code in tenants:
-                await self._registry.run(leases.release, worker=self.name, codes=[code])
+        for code in [c for c in self.running if c not in wanted and c not in self._busy]:
+            self._in_background(code, self._stop(code, release=self.leases and code in tenants))
         now = asyncio.get_running_loop().time()
-        due = [
-            tenants[code]
-            for code in sorted(wanted - set(self.running))
-            if code in tenants and self._retry_at.get(code, 0.0) <= now
-        ]
-        # Side by side: a worker taking over ten bots has them all up in one start's time.
-        await asyncio.gather(*(self._start(tenant) for tenant in due))
+        for code in sorted(wanted - set(self.running) - set(self._busy)):
+            if code in tenants and self._retry_at.get(code, 0.0) <= now:
+                # Side by side: a worker taking over ten bots has them up in one start's time.
+                self._in_background(code, self._start(tenants[code]))
+
+    def _in_background(self, code: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._busy[code] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._busy.pop(code, None)
+            if not task.cancelled() and task.exception() is not None:
+                self._failed = task.exception()
+                self._wake.set()
+
+        task.add_done_callback(done)
 
     async def _share(self, codes: list[str]) -> set[str]:
         db = self._registry
@@ -168,13 +184,27 @@ class Worker:
         self.running[tenant.code] = Running(tenant, app, db)
         log.info("instansi %s: bot started by worker %s", tenant.code, self.name)
 
-    async def _stop(self, code: str) -> None:
+    async def _stop(self, code: str, *, release: bool = False) -> None:
         running = self.running.pop(code)
         try:
             await stop_polling(running.app)
         finally:
             running.db.close()
         log.info("instansi %s: bot stopped by worker %s", code, self.name)
+        if release:  # only now: the next holder must not start it while it still runs
+            try:
+                await self._registry.run(leases.release, worker=self.name, codes=[code])
+            except Exception as error:
+                log.warning("instansi %s: lease not released, it expires (%s)", code, error)
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _build(tenant: Tenant) -> tuple[BotApp, Database]:
