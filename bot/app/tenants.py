@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
-from bot.core.config import ConfigError, Settings
+from bot.core.config import ConfigError, Settings, validate_settings
 from db.engine import Database
 from db.queries.instansi import InstansiRow, list_instansi
 from db.tenancy import tenant_url
@@ -79,7 +79,7 @@ def own_settings(base: Settings, pairs: list[str]) -> dict[str, Any]:
             allowed = ", ".join(sorted(k.upper() for k in OWN_SETTINGS))
             raise ConfigError(f"--set {pair}: expected KEY=VALUE with KEY one of {allowed}")
         chosen[key] = value.strip()
-    checked = _validate({**_values(base), **chosen})
+    checked = validate_settings({**_values(base), **chosen})
     return {key: getattr(checked, key) for key in chosen}
 
 
@@ -104,7 +104,7 @@ def tenant_settings(base: Settings, row: InstansiRow) -> Settings:
         "database_url": tenant_url(base.database_url, row.code),
         "vote_journal": journal.with_name(f"{journal.stem}.{row.code}{journal.suffix}"),
     }
-    return _validate(values)
+    return validate_settings(values)
 
 
 def load_tenants(base: Settings, database: Database) -> list[Tenant]:
@@ -134,13 +134,3 @@ def _values(settings: Settings) -> dict[str, Any]:
         value = getattr(settings, name)
         values[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
     return values
-
-
-def _validate(values: dict[str, Any]) -> Settings:
-    # Validated as a model, not built from the environment again: these are complete.
-    try:
-        return Settings.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]).upper()
-        raise ConfigError(f"Setting {name}: {first['msg'].removeprefix('Value error, ')}") from None

@@ -189,9 +189,21 @@ def load_settings(**overrides: Any) -> Settings:
         # Any value: pydantic checks each one, and its report is what this turns into a line.
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]) or "configuration"
-        message = first["msg"].removeprefix("Value error, ")
-        if first["loc"]:
-            raise ConfigError(f"Setting {name.upper()}: {message}") from None
-        raise ConfigError(f"Configuration: {message}") from None
+        raise config_error(exc) from None
+
+
+def validate_settings(values: dict[str, Any]) -> Settings:
+    """Settings from complete values (another instansi's), not from the environment again."""
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise config_error(exc) from None
+
+
+def config_error(exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "configuration"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["loc"]:
+        return ConfigError(f"Setting {name.upper()}: {message}")
+    return ConfigError(f"Configuration: {message}")
